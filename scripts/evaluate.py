@@ -1,0 +1,59 @@
+#!/usr/bin/env python
+"""Score LLaMA-Factory predictions (generated_predictions.jsonl) the way the task's field does.
+
+Example:
+  python scripts/evaluate.py chnsenticorp outputs/train/tiny_qlora_chnsenticorp/predict/chnsenticorp_test
+
+Writes metrics.json, report.md and confusion_matrix.png next to the predictions (or into --out-dir).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qwen_recipes.cli import console, outputs, parser, run
+from qwen_recipes.errors import DataError
+from qwen_recipes.eval import predictions as P
+from qwen_recipes.eval.report import write_classification_report
+from qwen_recipes.readers.common import preview
+from qwen_recipes.tasks import all_tasks, get_task
+
+MAX_ERRORS_SHOWN = 10
+
+
+def main() -> int:
+    ap = parser(__doc__)
+    ap.add_argument("task", choices=sorted(all_tasks()))
+    ap.add_argument("predictions", help="predict output_dir, or the generated_predictions.jsonl file")
+    ap.add_argument("--out-dir", help="where to write the report (default: beside the predictions)")
+    args = ap.parse_args()
+
+    task = get_task(args.task)
+    path = P.resolve(args.predictions)
+    rows = P.read(path)
+    for r in rows:
+        if task.parse(r.label) is None:
+            raise DataError(f"reference {r.label!r} is not a label of {task.name} (unlabeled split?)",
+                            path=path, line=r.line, field="label")
+    metrics = task.score([r.predict for r in rows], [r.label for r in rows])
+    errors = []
+    for r in rows:
+        if task.parse(r.predict) != task.parse(r.label) and len(errors) < MAX_ERRORS_SHOWN:
+            user = r.prompt.split(task.instruction, 1)[-1].split("<|im_end|>", 1)[0]
+            errors.append({"line": r.line, "gold": r.label.strip(), "predict": preview(r.predict, 30),
+                           "input": preview(user, 50)})
+    out_dir = Path(args.out_dir) if args.out_dir else path.parent
+    paths = write_classification_report(
+        out_dir, title=f"{task.name}: evaluation", source=str(path), metrics=metrics,
+        names=getattr(task, "plot_names", {}), errors=errors, references=list(getattr(task, "published", ())),
+    )
+    console.print(
+        f"[bold]{task.name}[/] n={metrics['n']} accuracy {metrics['accuracy']:.2%} "
+        f"macro-F1 {metrics['macro_f1']:.2%} invalid {metrics['invalid_rate']:.2%}"
+    )
+    outputs("outputs:", paths.values())
+    return 0
+
+
+if __name__ == "__main__":
+    run(main)

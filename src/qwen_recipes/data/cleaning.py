@@ -1,0 +1,91 @@
+"""Cleaning and splitting for labeled text: duplicates, conflicting labels, leakage, seeded splits.
+
+Every record that is not kept is returned as a ``Rejected`` with its reason, so the caller can show
+that read = kept + dropped for each part.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+from qwen_recipes.readers.common import Rejected
+
+R = TypeVar("R")
+
+
+def text_key(text: str) -> str:
+    """Two reviews are the same text when they differ only in whitespace."""
+    return " ".join(text.split())
+
+
+def dedupe(
+    records: Sequence[R], key: Callable[[R], Hashable], label: Callable[[R], Any]
+) -> tuple[list[R], list[Rejected]]:
+    """Keep the first copy of each text; drop every copy of a text whose copies disagree on the label.
+
+    Unlabeled records (label None) are only de-duplicated, never treated as conflicts.
+    """
+    groups: dict[Hashable, list[R]] = defaultdict(list)
+    for rec in records:
+        groups[key(rec)].append(rec)
+    kept: list[R] = []
+    dropped: list[Rejected] = []
+    for rec in records:
+        group = groups[key(rec)]
+        labels = {label(r) for r in group}
+        first = group[0]
+        if len(labels) > 1:
+            lines = ", ".join(str(r.line) for r in group)
+            dropped.append(_drop(rec, "conflict", f"same text with labels {sorted(map(str, labels))} (lines {lines})"))
+        elif rec is not first:
+            dropped.append(_drop(rec, "duplicate", f"duplicate of line {first.line}"))
+        else:
+            kept.append(rec)
+    return kept, dropped
+
+
+def remove_leaks(
+    records: Sequence[R], seen: dict[Hashable, tuple[str, R]], key: Callable[[R], Hashable]
+) -> tuple[list[R], list[Rejected]]:
+    """Drop evaluation records whose text already occurs in an earlier split (``seen``: key -> (split, record))."""
+    kept, dropped = [], []
+    for rec in records:
+        hit = seen.get(key(rec))
+        if hit is None:
+            kept.append(rec)
+        else:
+            split, other = hit
+            dropped.append(_drop(rec, "leak", f"also in {split} ({other.path}:{other.line})"))
+    return kept, dropped
+
+
+def stratified_split(
+    records: Sequence[R], ratios: dict[str, float], label: Callable[[R], Any], seed: int
+) -> dict[str, list[R]]:
+    """Seeded split that keeps the label mix in every part (sources such as htl_all are sorted by label)."""
+    if abs(sum(ratios.values()) - 1.0) > 1e-6 or any(r < 0 for r in ratios.values()):
+        raise ValueError(f"split ratios must be non-negative and sum to 1, got {ratios}")
+    by_label: dict[Any, list[R]] = defaultdict(list)
+    for rec in records:
+        by_label[label(rec)].append(rec)
+    out: dict[str, list[R]] = {name: [] for name in ratios}
+    rng = random.Random(seed)
+    for lab in sorted(by_label, key=str):
+        group = list(by_label[lab])
+        rng.shuffle(group)
+        start = 0
+        names = list(ratios)
+        for i, name in enumerate(names):
+            end = len(group) if i == len(names) - 1 else start + round(ratios[name] * len(group))
+            out[name].extend(group[start:end])
+            start = end
+    for name in out:
+        rng.shuffle(out[name])
+    return out
+
+
+def _drop(rec: Any, reason: str, detail: str) -> Rejected:
+    return Rejected(rec.path, rec.line, f"{reason}: {detail}", None, getattr(rec, "text", ""))

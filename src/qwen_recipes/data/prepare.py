@@ -1,0 +1,180 @@
+"""Raw source -> Alpaca JSON per split + report + dataset_info.json entries, for classification-style tasks.
+
+The pipeline, per input part (train / dev / test as the source ships them, or ``all`` when it has no split):
+read (reader rejects bad rows) -> de-duplicate and drop conflicting labels -> drop evaluation texts seen
+in an earlier split (leakage) -> split ``all`` with a seed, or carve dev out of train when it is missing
+-> build records with the task -> write everything atomically. Every input row ends up written or in
+``report.json``'s ``dropped`` list with its reason, and the counts are checked to add up before writing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qwen_recipes.data import dataset_info
+from qwen_recipes.data.cleaning import dedupe, remove_leaks, stratified_split, text_key
+from qwen_recipes.errors import DataError
+from qwen_recipes.io import atomic_open, write_json
+from qwen_recipes.readers.common import FileRead, Rejected
+from qwen_recipes.tasks import Task, get_task
+
+SPLIT_ORDER = ("train", "dev", "test")
+DEFAULT_RATIOS = {"train": 0.8, "dev": 0.1, "test": 0.1}
+
+
+@dataclass
+class Part:
+    """One input part and what happened to its rows."""
+
+    name: str
+    files: list[FileRead]
+    kept: list[Any] = field(default_factory=list)
+    dropped: list[tuple[str, Rejected]] = field(default_factory=list)  # (category, rejection)
+
+    @property
+    def read(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    @property
+    def labeled(self) -> bool:
+        return any(getattr(r, "label", None) is not None for f in self.files for r in f.records)
+
+    def counts(self) -> dict[str, int]:
+        by = Counter(cat for cat, _ in self.dropped)
+        return {
+            "read": self.read,
+            "rejected": by["rejected"],
+            "duplicates": by["duplicate"],
+            "conflicts": by["conflict"],
+            "leaks": by["leak"],
+            "kept": len(self.kept),
+        }
+
+
+@dataclass
+class Prepared:
+    task: str
+    out_dir: Path
+    outputs: dict[str, Path]
+    report_path: Path
+    report: dict[str, Any]
+
+
+def _clean(part: Part, seen: dict[Any, tuple[str, Any]], log: Callable[[str], None]) -> None:
+    records = [r for f in part.files for r in f.records]
+    part.dropped += [("rejected", r) for f in part.files for r in f.rejected]
+    key = lambda r: text_key(r.text)  # noqa: E731
+    if not part.labeled:
+        # Prediction-only rows are all kept: a submission needs an answer for every id.
+        part.kept = records
+        overlap = sum(key(r) in seen for r in records)
+        if overlap:
+            log(f"  note: {overlap} unlabeled {part.name} texts also occur in labeled splits (kept)")
+        return
+    kept, dropped = dedupe(records, key, lambda r: r.label)
+    part.dropped += [(d.reason.split(":", 1)[0], d) for d in dropped]
+    if part.name in ("dev", "test"):
+        kept, leaks = remove_leaks(kept, seen, key)
+        part.dropped += [("leak", d) for d in leaks]
+    # Later splits are checked against every text read here, conflicting copies included.
+    for r in records:
+        seen.setdefault(key(r), (part.name, r))
+    part.kept = kept
+
+
+def _distribute(parts: dict[str, Part], ratios: dict[str, float], seed: int, log: Callable[[str], None]) -> dict:
+    label = lambda r: r.label  # noqa: E731
+    if "all" in parts:
+        log(f"  no split in the source: stratified {ratios} split, seed {seed}")
+        return stratified_split(parts["all"].kept, ratios, label, seed)
+    out = {name: list(p.kept) for name, p in parts.items()}
+    if "train" in out and "dev" not in out and parts["train"].labeled:
+        share = ratios["dev"] / (ratios["train"] + ratios["dev"])
+        log(f"  no dev split in the source: {share:.0%} of train held out as dev, seed {seed}")
+        carved = stratified_split(out["train"], {"train": 1 - share, "dev": share}, label, seed)
+        out["train"], out["dev"] = carved["train"], carved["dev"]
+    return out
+
+
+def prepare(
+    task_name: str,
+    input_path: str | Path,
+    data_dir: str | Path = "data",
+    *,
+    seed: int = 42,
+    ratios: dict[str, float] | None = None,
+    encoding: str = "utf-8",
+    log: Callable[[str], None] = print,
+) -> Prepared:
+    task: Task = get_task(task_name)
+    ratios = ratios or dict(DEFAULT_RATIOS)
+    reader = importlib.import_module(f"qwen_recipes.readers.{task.source}")
+    found = reader.find_files(input_path)
+    parts: dict[str, Part] = {}
+    for name in (*SPLIT_ORDER, "all"):
+        if name not in found:
+            continue
+        files = []
+        for path in found[name]:
+            fr = reader.read_file(path, encoding=encoding)
+            log(f"  {path}: {fr.variant} ({fr.rows} rows, {len(fr.rejected)} rejected) -> {name}")
+            files.append(fr)
+        parts[name] = Part(name, files)
+    if "all" in parts and len(parts) > 1:
+        raise DataError("mixes split files with an unsplit file", path=input_path)
+
+    seen: dict[Any, tuple[str, Any]] = {}
+    for part in parts.values():
+        _clean(part, seen, log)
+    splits = _distribute(parts, ratios, seed, log)
+
+    counts = {name: part.counts() for name, part in parts.items()}
+    for name, c in counts.items():
+        dropped = c["rejected"] + c["duplicates"] + c["conflicts"] + c["leaks"]
+        if c["read"] != c["kept"] + dropped:
+            raise RuntimeError(f"counts do not add up for {name}: {c}")
+    if sum(c["kept"] for c in counts.values()) != sum(len(v) for v in splits.values()):
+        raise RuntimeError("kept rows and written rows differ")
+
+    out_dir = Path(data_dir) / task.name
+    records = {s: [task.build_record(r) for r in splits[s]] for s in SPLIT_ORDER if s in splits}
+    written = {}
+    for split, rows in records.items():
+        labels = Counter(r["output"] for r in rows if r["output"])
+        written[split] = {
+            "file": str(Path(data_dir) / task.data_file(split)),
+            "dataset": task.dataset_name(split),
+            "n": len(rows),
+            "labeled": bool(labels),
+            "labels": dict(sorted(labels.items())),
+        }
+    report = {
+        "task": task.name,
+        "input": str(input_path),
+        "seed": seed,
+        "ratios": ratios,
+        "files": [{"part": p.name, "path": f.path, "variant": f.variant, "rows": f.rows}
+                  for p in parts.values() for f in p.files],
+        "counts": counts,
+        "totals": {k: sum(c[k] for c in counts.values()) for k in next(iter(counts.values()))} if counts else {},
+        "written": written,
+        "dropped": [{"part": p.name, "category": cat, **rej.as_dict()} for p in parts.values() for cat, rej in p.dropped],
+    }
+
+    outputs: dict[str, Path] = {}
+    for split, rows in records.items():
+        outputs[split] = Path(data_dir) / task.data_file(split)
+        with atomic_open(outputs[split]) as handle:
+            json.dump(rows, handle, ensure_ascii=False, indent=1)
+        with atomic_open(out_dir / f"{split}.meta.jsonl") as handle:
+            for r in splits[split]:
+                handle.write(json.dumps({"qid": r.qid, "path": r.path, "line": r.line}, ensure_ascii=False) + "\n")
+    report_path = write_json(out_dir / "report.json", report)
+    dataset_info.merge(data_dir, task.dataset_info())
+    return Prepared(task.name, out_dir, outputs, report_path, report)

@@ -1,0 +1,1 @@
+"""Evaluation: reading LLaMA-Factory's predictions, computing metrics, writing reports and plots."""

@@ -1,0 +1,58 @@
+"""Reading LLaMA-Factory's ``generated_predictions.jsonl`` ({prompt, predict, label} per line)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from qwen_recipes.errors import DataError
+from qwen_recipes.readers.common import read_text
+
+FILE_NAME = "generated_predictions.jsonl"
+
+
+@dataclass
+class Prediction:
+    line: int
+    prompt: str
+    predict: str
+    label: str
+
+
+def resolve(path: str | Path) -> Path:
+    """Accept the predict output_dir or the file itself."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / FILE_NAME
+    if not path.exists():
+        raise DataError("predictions not found", path=path,
+                        hint="run llamafactory-cli train <predict config> first")
+    return path
+
+
+def read(path: str | Path) -> list[Prediction]:
+    path = resolve(path)
+    text = read_text(path)
+    rows: list[Prediction] = []
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the final newline ends the last record
+    for lineno, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            raise DataError("empty line", path=path, line=lineno)
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as err:
+            raise DataError(f"invalid JSON ({err.msg})", path=path, line=lineno) from None
+        if not isinstance(obj, dict):
+            raise DataError("expected a JSON object", path=path, line=lineno)
+        for key in ("predict", "label"):
+            if key not in obj:
+                raise DataError("missing", path=path, line=lineno, field=key)
+            if not isinstance(obj[key], str):
+                raise DataError(f"expected a string, got {type(obj[key]).__name__}", path=path, line=lineno, field=key)
+        rows.append(Prediction(lineno, str(obj.get("prompt", "")), obj["predict"], obj["label"]))
+    if not rows:
+        raise DataError("no predictions in file", path=path)
+    return rows

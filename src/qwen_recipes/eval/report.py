@@ -1,0 +1,102 @@
+"""Reports for classification tasks: metrics.json, report.md and a confusion-matrix PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qwen_recipes.eval.classification import INVALID
+from qwen_recipes.io import atomic_open, write_json, write_text
+
+
+def plot_confusion(metrics: dict[str, Any], names: dict[str, str], path: Path) -> Path:
+    """Confusion matrix with English axis names (matplotlib's default fonts have no CJK glyphs)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    cm = metrics["confusion_matrix"]
+    matrix = np.array(cm["matrix"])
+    rows = [names.get(r, r) for r in cm["rows"]]
+    cols = [names.get(c, "invalid" if c == INVALID else c) for c in cm["columns"]]
+    fig, ax = plt.subplots(figsize=(1.4 * len(cols) + 1.5, 1.2 * len(rows) + 1.2), dpi=120)
+    ax.imshow(matrix, cmap="Blues")
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            light = matrix[i, j] > matrix.max() / 2
+            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color="white" if light else "black")
+    ax.set_xticks(range(len(cols)), cols)
+    ax.set_yticks(range(len(rows)), rows)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    ax.set_title(f"accuracy {metrics['accuracy']:.1%}, n = {metrics['n']}")
+    fig.tight_layout()
+    with atomic_open(path, "wb") as handle:
+        fig.savefig(handle, format="png")
+    plt.close(fig)
+    return path
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_classification_report(
+    out_dir: str | Path,
+    *,
+    title: str,
+    source: str,
+    metrics: dict[str, Any],
+    names: dict[str, str],
+    errors: list[dict[str, str]],
+    references: list[tuple[str, str]],
+) -> dict[str, Path]:
+    """Write metrics.json, report.md and confusion_matrix.png into ``out_dir``; returns their paths."""
+    out_dir = Path(out_dir)
+    paths = {
+        "metrics": write_json(out_dir / "metrics.json", metrics),
+        "confusion_matrix": plot_confusion(metrics, names, out_dir / "confusion_matrix.png"),
+    }
+    pct = lambda x: f"{100 * x:.2f}"  # noqa: E731
+    cm = metrics["confusion_matrix"]
+    md = [
+        f"# {title}",
+        "",
+        f"Predictions: `{source}` ({metrics['n']} examples). Labels are parsed from the generated text; "
+        "an output that names no label (or both) is invalid and counts as wrong.",
+        "",
+        "## Metrics",
+        "",
+        _table(
+            ["accuracy", "macro P", "macro R", "macro F1", "invalid rate"],
+            [[pct(metrics["accuracy"]), pct(metrics["macro_precision"]), pct(metrics["macro_recall"]),
+              pct(metrics["macro_f1"]), pct(metrics["invalid_rate"])]],
+        ),
+        "",
+        "## Per class",
+        "",
+        _table(
+            ["class", "precision", "recall", "F1", "support"],
+            [[c, pct(v["precision"]), pct(v["recall"]), pct(v["f1"]), v["support"]]
+             for c, v in metrics["per_class"].items()],
+        ),
+        "",
+        "## Confusion matrix (rows: gold, columns: predicted)",
+        "",
+        _table(["gold \\ predicted", *cm["columns"]], [[r, *row] for r, row in zip(cm["rows"], cm["matrix"], strict=True)]),
+        "",
+        "![confusion matrix](confusion_matrix.png)",
+        "",
+    ]
+    if references:
+        md += ["## Published reference points (test accuracy, encoder fine-tunes)", "",
+               _table(["model", "accuracy"], [list(r) for r in references]), ""]
+    if errors:
+        md += ["## First errors", "", _table(["line", "gold", "predicted", "input"],
+                                              [[e["line"], e["gold"], e["predict"], e["input"]] for e in errors]), ""]
+    paths["report"] = write_text(out_dir / "report.md", "\n".join(md))
+    return paths

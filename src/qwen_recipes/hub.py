@@ -1,0 +1,66 @@
+"""Fetching real models into a local folder: ModelScope by default (reachable from China), Hugging Face on request."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+HUBS = {
+    "modelscope": os.environ.get("MODELSCOPE_DOMAIN", "https://www.modelscope.cn"),
+    "huggingface": os.environ.get("HF_ENDPOINT", "https://huggingface.co"),
+}
+
+
+class HubError(RuntimeError):
+    """A download that cannot happen, with the reason in words."""
+
+
+def is_local_model(path: str | Path) -> bool:
+    return (Path(path) / "config.json").is_file()
+
+
+def reachable(hub: str, timeout: float = 5.0) -> bool:
+    """Whether the hub's host answers on its port; checked first so that no network means a clear message
+    within seconds instead of a library retrying for minutes."""
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True  # behind a proxy a direct connection proves nothing: let the client try
+    url = urlparse(HUBS[hub])
+    try:
+        with socket.create_connection((url.hostname, url.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def download(name: str, hub: str = "modelscope", models_dir: str | Path = "models", revision: str | None = None) -> Path:
+    """Return a local folder holding ``name``: a local path passes through; a hub id is downloaded once."""
+    if is_local_model(name):
+        return Path(name)
+    if Path(name).exists():
+        raise HubError(f"{name} exists but has no config.json: not a model folder")
+    if hub not in HUBS:
+        raise HubError(f"unknown hub {hub!r}; choose from {', '.join(HUBS)}")
+    target = Path(models_dir) / name.split("/")[-1]
+    if is_local_model(target):
+        return target
+    if not reachable(hub):
+        raise HubError(
+            f"cannot reach {HUBS[hub]} (no network?). Download {name} on a machine with network access "
+            f"and pass its local folder instead, or try --hub {'huggingface' if hub == 'modelscope' else 'modelscope'}"
+        )
+    try:
+        if hub == "modelscope":
+            from modelscope import snapshot_download
+
+            snapshot_download(name, revision=revision, local_dir=str(target))
+        else:
+            from huggingface_hub import snapshot_download
+
+            snapshot_download(name, revision=revision, local_dir=str(target))
+    except Exception as err:  # hub clients raise many types; the user needs the cause in one line
+        raise HubError(f"download of {name} from {hub} failed: {type(err).__name__}: {err}") from None
+    if not is_local_model(target):
+        raise HubError(f"download of {name} finished but {target} has no config.json")
+    return target

@@ -1,0 +1,70 @@
+"""Pieces every reader shares: decoding with a line-accurate error, and the record/rejection types."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qwen_recipes.errors import DataError
+
+PREVIEW_CHARS = 60
+
+
+@dataclass
+class Rejected:
+    """An input row that was not written, with where it came from and why."""
+
+    path: str
+    line: int
+    reason: str
+    field: str | None = None
+    text: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["text"] = preview(self.text)
+        return out
+
+
+@dataclass
+class FileRead:
+    """What one reader call got out of one file."""
+
+    path: str
+    variant: str
+    records: list[Any] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return len(self.records) + len(self.rejected)
+
+
+def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def read_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """Read a whole file, turning a missing file or undecodable bytes into an error naming the line."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError("file not found", path=path)
+    if not path.is_file():
+        raise DataError("not a regular file", path=path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        raise DataError(
+            f"bytes not valid {encoding} at column {column} (byte 0x{raw[err.start]:02x})",
+            path=path,
+            line=line,
+            hint="if the whole file is in another encoding, pass e.g. --encoding gbk",
+        ) from None
+    except LookupError:
+        raise DataError(f"unknown encoding {encoding!r}", path=path) from None
+    return text.removeprefix("\ufeff")

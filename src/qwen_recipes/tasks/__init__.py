@@ -1,0 +1,38 @@
+"""Task registry: every module in this package that defines a ``Task`` subclass with a ``name`` is a task.
+
+Nothing lists the tasks by hand: adding a module adds the task to preprocessing, dataset_info.json and
+evaluation at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from functools import cache
+
+from qwen_recipes.tasks.base import Task
+
+__all__ = ["Task", "all_tasks", "get_task"]
+
+
+@cache
+def all_tasks() -> dict[str, Task]:
+    found: dict[str, Task] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name == "base":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Task) and not inspect.isabstract(cls) and cls.__module__ == module.__name__:
+                if cls.name in found:
+                    raise RuntimeError(f"task name {cls.name!r} defined twice ({module.__name__})")
+                found[cls.name] = cls()
+    return dict(sorted(found.items()))
+
+
+def get_task(name: str) -> Task:
+    tasks = all_tasks()
+    if name not in tasks:
+        raise KeyError(f"unknown task {name!r}; known: {', '.join(tasks)}")
+    return tasks[name]

@@ -1,0 +1,37 @@
+"""Shared fixtures. Tests run from the repository root so that the configs' relative paths resolve."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_DATA = ROOT.parent / "shared" / "real-data"
+
+
+@pytest.fixture(autouse=True)
+def _repo_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def run_script(*args: str, input: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run an entry script (or console tool of the venv) the way a user does, capturing its output."""
+    first = args[0]
+    cmd = [sys.executable, *args] if first.endswith(".py") else [str(Path(sys.executable).parent / first), *args[1:]]
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", **(env or {})}
+    return subprocess.run(cmd, cwd=ROOT, input=input, capture_output=True, text=True, env=full_env, check=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """The tiny model, built once per session into a temporary folder (the demo's copy is not touched)."""
+    from qwen_recipes import tiny_model as tm
+    from qwen_recipes.tasks import all_tasks
+
+    out = tmp_path_factory.mktemp("models") / "tiny-qwen2"
+    corpus = tm.corpus_from([ROOT / "dataset" / "samples"]) + [t.instruction for t in all_tasks().values()]
+    return tm.build(out, corpus)

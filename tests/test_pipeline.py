@@ -1,0 +1,73 @@
+"""End to end with LLaMA-Factory's own commands on the tiny model: train (QLoRA 4-bit on CPU), predict,
+score, export, check the merge, chat. The shipped tiny configs are used with only their paths moved
+into a temporary folder, so the demo's outputs are not touched."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from conftest import run_script
+
+from qwen_recipes import configs
+
+NAME = "tiny_qlora_chnsenticorp.yaml"
+
+
+def relocate(stage: str, tmp, tiny_model) -> str:
+    """Write the shipped config with its paths moved under ``tmp``; returns the new file's path."""
+    cfg = configs.load(f"configs/{stage}/{NAME}")
+    cfg["model_name_or_path"] = str(tiny_model)
+    for key in ("output_dir", "adapter_name_or_path", "export_dir", "dataset_dir"):
+        if key in cfg:
+            cfg[key] = str(tmp / cfg[key])
+    path = tmp / f"{stage}.yaml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.slow
+def test_train_predict_score_export_chat(tmp_path, tiny_model):
+    train_cfg = configs.load(f"configs/train/{NAME}")
+    data_dir = tmp_path / train_cfg["dataset_dir"]
+    proc = run_script("scripts/preprocess.py", "chnsenticorp", "--input", "dataset/samples/chnsenticorp",
+                      "--data-dir", str(data_dir))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    proc = run_script("llamafactory-cli", "train", relocate("train", tmp_path, tiny_model))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = tmp_path / train_cfg["output_dir"]
+    assert (out / "adapter_model.safetensors").exists()
+    log = [json.loads(line) for line in (out / "trainer_log.jsonl").read_text().splitlines()]
+    losses = [row["loss"] for row in log if "loss" in row]
+    assert losses[-1] < losses[0] / 2, f"training did not learn: {losses}"
+
+    proc = run_script("llamafactory-cli", "train", relocate("predict", tmp_path, tiny_model))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    pred_dir = tmp_path / configs.load(f"configs/predict/{NAME}")["output_dir"]
+    proc = run_script("scripts/evaluate.py", "chnsenticorp", str(pred_dir))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    metrics = json.loads((pred_dir / "metrics.json").read_text())
+    assert metrics["n"] == 60
+    # The samples are easy; a trained adapter beats always answering the majority class (32/60).
+    assert metrics["accuracy"] > 0.7, metrics
+
+    export_cfg = relocate("export", tmp_path, tiny_model)
+    proc = run_script("llamafactory-cli", "export", export_cfg)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_script("scripts/check_merge.py", export_cfg)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    check = json.loads((tmp_path / configs.load(f"configs/export/{NAME}")["export_dir"] / "merge_check.json").read_text())
+    assert check["ok"] and check["weights_changed"] > 0
+
+    # The known failure class: an "export" that is just the base model must fail the check.
+    from qwen_recipes.merge_check import check as merge_check
+
+    bad = merge_check(tiny_model, out, tiny_model)
+    assert not bad.ok and bad.weights_changed == 0
+
+    proc = run_script("llamafactory-cli", "chat", relocate("chat", tmp_path, tiny_model), input="房间很干净\nexit\n")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    reply = proc.stdout.split("Assistant:", 1)[1].split("User:", 1)[0].strip()
+    assert reply, proc.stdout[-2000:]
