@@ -31,7 +31,7 @@ TRAIN = Path("configs/train/tiny_qlora_chnsenticorp.yaml")
 PREDICT = Path("configs/predict/tiny_qlora_chnsenticorp.yaml")
 EXPORT = Path("configs/export/tiny_qlora_chnsenticorp.yaml")
 CHAT = Path("configs/chat/tiny_qlora_chnsenticorp.yaml")
-CHAT_REVIEW = "房间干净整洁，服务员态度很热情，早餐品种丰富。"
+CHAT_REVIEW = "这家酒店房间干净整洁，服务员态度很热情，推荐！"
 
 
 @dataclass
