@@ -50,6 +50,8 @@ say "installing requirements.txt (exact pins; first run downloads torch and LLaM
 "${pip[@]}" install -q -e . --no-deps || fail "cannot install this project (pyproject.toml) in editable mode"
 if [ "$gpu" = 1 ]; then
   say "installing requirements-gpu.txt (DeepSpeed without prebuilt ops, Liger kernels)"
+  # DeepSpeed's source build runs against the installed torch (no build isolation) and needs wheel for that.
+  "${pip[@]}" install -q wheel==0.45.1 || fail "cannot install wheel (needed to build DeepSpeed)"
   DS_BUILD_OPS=0 "${pip[@]}" install --no-build-isolation -r requirements-gpu.txt -c constraints.txt \
     || fail "pip could not install requirements-gpu.txt: see pip's message above"
 fi

@@ -69,6 +69,9 @@ def stages() -> list[Stage]:
               [f"{predict['output_dir']}/generated_predictions.jsonl"]),
         Stage("score", [py, "scripts/evaluate.py", "chnsenticorp", predict["output_dir"]],
               [f"{predict['output_dir']}/report.md", f"{predict['output_dir']}/metrics.json"]),
+        Stage("label eval", [py, "scripts/label_eval.py", str(PREDICT)],
+              [f"{train['output_dir']}/label_eval/{predict['eval_dataset']}/report.md",
+               f"{train['output_dir']}/label_eval/{predict['eval_dataset']}/metrics.json"]),
         Stage("merge (export)", [tool("llamafactory-cli"), "export", str(EXPORT)], [export["export_dir"]]),
         Stage("check merge", [py, "scripts/check_merge.py", str(EXPORT)], [f"{export['export_dir']}/merge_check.json"]),
         Stage("chat (1 turn)", [tool("llamafactory-cli"), "chat", str(CHAT)], [str(DEMO / "chat_transcript.txt")],
@@ -108,22 +111,27 @@ def main() -> int:
     for i, stage in enumerate(plan, start=1):
         run_stage(i, len(plan), stage, env)
 
-    report = json.loads(Path(plan[1].outputs[0]).read_text(encoding="utf-8"))
+    by = {s.name: s for s in plan}
+    report = json.loads(Path(by["preprocess"].outputs[0]).read_text(encoding="utf-8"))
     t = report["totals"]
-    plan[1].note = (f"read {t['read']}, kept {t['kept']} (dup {t['duplicates']}, conflict {t['conflicts']}, "
+    by["preprocess"].note = (f"read {t['read']}, kept {t['kept']} (dup {t['duplicates']}, conflict {t['conflicts']}, "
                     f"leak {t['leaks']}, rejected {t['rejected']})")
     train_out = configs.load(TRAIN)["output_dir"]
     train_res = json.loads((Path(train_out) / "train_results.json").read_text(encoding="utf-8"))
-    plan[2].note = f"final train loss {train_res.get('train_loss', float('nan')):.3f}"
-    metrics = json.loads(Path(plan[4].outputs[1]).read_text(encoding="utf-8"))
-    plan[4].note = (f"accuracy {metrics['accuracy']:.1%}, macro-F1 {metrics['macro_f1']:.1%}, "
+    by["train (QLoRA 4-bit)"].note = f"final train loss {train_res.get('train_loss', float('nan')):.3f}"
+    metrics = json.loads(Path(by["score"].outputs[1]).read_text(encoding="utf-8"))
+    by["score"].note = (f"accuracy {metrics['accuracy']:.1%}, macro-F1 {metrics['macro_f1']:.1%}, "
                     f"invalid {metrics['invalid_rate']:.1%} (n={metrics['n']})")
-    check = json.loads(Path(plan[6].outputs[0]).read_text(encoding="utf-8"))
-    plan[6].note = (f"max |merged-(base+adapter)| {check['max_diff_merged_vs_reference']:.2g}, "
+    label = json.loads(Path(by["label eval"].outputs[1]).read_text(encoding="utf-8"))["clean"]
+    by["label eval"].note = "; ".join(
+        f"{m}: acc {c['accuracy']:.1%}, AUC {c['roc_auc'] or float('nan'):.2f}, ECE {c['ece']:.2f}" for m, c in label.items())
+    check = json.loads(Path(by["check merge"].outputs[0]).read_text(encoding="utf-8"))
+    by["check merge"].note = (f"max |merged-(base+adapter)| {check['max_diff_merged_vs_reference']:.2g}, "
                     f"adapter effect {check['max_diff_base_vs_reference']:.2g}")
-    reply = chat_reply(Path(plan[7].extra["log"]))
-    write_text(plan[7].outputs[0], f"User: {plan[7].stdin.splitlines()[0]}\nAssistant: {reply}\n")
-    plan[7].note = f"review {CHAT_REVIEW!r} -> {reply!r}"
+    chat = by["chat (1 turn)"]
+    reply = chat_reply(Path(chat.extra["log"]))
+    write_text(chat.outputs[0], f"User: {chat.stdin.splitlines()[0]}\nAssistant: {reply}\n")
+    chat.note = f"review {CHAT_REVIEW!r} -> {reply!r}"
 
     table = Table(title="make demo: tiny Qwen2 (random weights) on the ChnSentiCorp samples", show_lines=False)
     for col in ("stage", "s", "result", "outputs"):
@@ -136,7 +144,8 @@ def main() -> int:
     lines += ["", f"Total: {total:.0f} s. Logs: `{LOGS}`. The tiny model is random: these numbers check the pipeline."]
     summary = write_text(DEMO / "summary.md", "\n".join(lines) + "\n")
     console.print(table)
-    console.print(f"total {total:.0f} s; summary: {summary}; logs: {LOGS}/; report: {plan[4].outputs[0]}")
+    console.print(f"total {total:.0f} s; summary: {summary}; logs: {LOGS}/")
+    console.print(f"[bold]report[/]: {by['label eval'].outputs[0]} (label scores, calibration, robustness, zero-shot baseline)")
     return 0
 
 

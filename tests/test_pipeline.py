@@ -22,7 +22,8 @@ def relocate(stage: str, tmp, tiny_model) -> str:
     for key in ("output_dir", "adapter_name_or_path", "export_dir", "dataset_dir"):
         if key in cfg:
             cfg[key] = str(tmp / cfg[key])
-    path = tmp / f"{stage}.yaml"
+    path = tmp / "configs" / stage / NAME  # same layout as the project, so stages still find their train config
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     return str(path)
 
@@ -52,6 +53,30 @@ def test_train_predict_score_export_chat(tmp_path, tiny_model):
     assert metrics["n"] == 60
     # The samples are easy; a trained adapter beats always answering the majority class (32/60).
     assert metrics["accuracy"] > 0.7, metrics
+
+    # Label scoring builds exactly the prompt LLaMA-Factory's own predict used (same template, same instruction).
+    from transformers import AutoTokenizer
+
+    from qwen_recipes.eval.label_scoring import LabelScorer, read_records
+    from qwen_recipes.tasks import get_task
+
+    scorer = LabelScorer(None, AutoTokenizer.from_pretrained(tiny_model), get_task("chnsenticorp"))
+    lf_prompts = [json.loads(line)["prompt"] for line in (pred_dir / "generated_predictions.jsonl").open()]
+    ours = [scorer.tokenizer.decode(scorer.prompt_ids(r)) for r in read_records(data_dir / "chnsenticorp" / "test.json")]
+    assert ours == lf_prompts
+
+    predict_cfg = relocate("predict", tmp_path, tiny_model)
+    proc = run_script("scripts/label_eval.py", predict_cfg, "--limit", "40", "--out-dir", str(tmp_path / "label_eval"))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    label = json.loads((tmp_path / "label_eval" / "metrics.json").read_text())
+    assert set(label["clean"]) == {"zero-shot base", "fine-tuned"} and label["n"] == 40
+    tuned = label["clean"]["fine-tuned"]
+    assert tuned["accuracy"] > 0.7 and tuned["roc_auc"] > 0.8 and tuned["invalid_output_rate"] < 0.1
+    assert set(label["robustness_accuracy"]["fine-tuned"]) == {"clean", "punctuation", "typos", "traditional", "truncate32"}
+    report = (tmp_path / "label_eval" / "report.md").read_text()
+    for png in ("confusion_matrix.png", "reliability.png", "robustness.png", "training_loss.png"):
+        assert (tmp_path / "label_eval" / png).stat().st_size > 2000 and png in report
+    assert "RoBERTa-wwm-ext-large" in report
 
     export_cfg = relocate("export", tmp_path, tiny_model)
     proc = run_script("llamafactory-cli", "export", export_cfg)

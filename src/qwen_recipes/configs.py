@@ -24,9 +24,10 @@ def load(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def train_config_for(path: str | Path, root: Path = CONFIG_DIR) -> Path:
-    """The train config a predict/chat/export config belongs to."""
-    return root / "train" / Path(path).name
+def train_config_for(path: str | Path) -> Path:
+    """The train config a predict/chat/export config belongs to: same name, in the sibling ``train`` folder."""
+    path = Path(path)
+    return path.parent.parent / "train" / path.name
 
 
 def all_configs(root: Path = CONFIG_DIR) -> dict[str, list[Path]]:

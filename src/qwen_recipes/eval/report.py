@@ -5,38 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qwen_recipes.eval.classification import INVALID
-from qwen_recipes.io import atomic_open, write_json, write_text
-
-
-def plot_confusion(metrics: dict[str, Any], names: dict[str, str], path: Path) -> Path:
-    """Confusion matrix with English axis names (matplotlib's default fonts have no CJK glyphs)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    cm = metrics["confusion_matrix"]
-    matrix = np.array(cm["matrix"])
-    rows = [names.get(r, r) for r in cm["rows"]]
-    cols = [names.get(c, "invalid" if c == INVALID else c) for c in cm["columns"]]
-    fig, ax = plt.subplots(figsize=(1.4 * len(cols) + 1.5, 1.2 * len(rows) + 1.2), dpi=120)
-    ax.imshow(matrix, cmap="Blues")
-    for i in range(matrix.shape[0]):
-        for j in range(matrix.shape[1]):
-            light = matrix[i, j] > matrix.max() / 2
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color="white" if light else "black")
-    ax.set_xticks(range(len(cols)), cols)
-    ax.set_yticks(range(len(rows)), rows)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("gold")
-    ax.set_title(f"accuracy {metrics['accuracy']:.1%}, n = {metrics['n']}")
-    fig.tight_layout()
-    with atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format="png")
-    plt.close(fig)
-    return path
+from qwen_recipes.eval import plots
+from qwen_recipes.io import write_json, write_text
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
@@ -59,7 +29,7 @@ def write_classification_report(
     out_dir = Path(out_dir)
     paths = {
         "metrics": write_json(out_dir / "metrics.json", metrics),
-        "confusion_matrix": plot_confusion(metrics, names, out_dir / "confusion_matrix.png"),
+        "confusion_matrix": plots.confusion(metrics, names, out_dir / "confusion_matrix.png"),
     }
     pct = lambda x: f"{100 * x:.2f}"  # noqa: E731
     cm = metrics["confusion_matrix"]
