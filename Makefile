@@ -8,9 +8,9 @@ setup:
 demo: setup
 	$(PY) scripts/demo.py
 
-# The browser (Debian's chromium + playwright) is for the web UI test only; without it that test skips.
-test: setup
-	./scripts/install_test_browser.sh
+# --test adds the browser (Debian's chromium + playwright) for the web UI test; without it that test skips.
+test:
+	./setup.sh --test
 	$(PY) -m pytest
 
 lint: setup

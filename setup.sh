@@ -4,6 +4,7 @@
 #
 #   ./setup.sh          CPU or GPU machine: everything the demo, the tests and the recipes need
 #   ./setup.sh --gpu    also DeepSpeed and Liger kernels (multi-GPU and speed recipes)
+#   ./setup.sh --test   also what the web UI test needs: Debian's chromium and playwright (make test uses this)
 #
 # PYTHON=python3.11 ./setup.sh picks the interpreter (3.10 or newer).
 set -euo pipefail
@@ -13,10 +14,12 @@ say() { printf 'setup.sh: %s\n' "$*"; }
 fail() { printf 'setup.sh: FAILED: %s\n' "$*" >&2; exit 1; }
 
 gpu=0
+browser=0
 for arg in "$@"; do
   case "$arg" in
     --gpu) gpu=1 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --test) browser=1 ;;
+    -h|--help) sed -n '2,/^set -e/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown option '$arg' (see ./setup.sh --help)" ;;
   esac
 done
@@ -33,6 +36,7 @@ stamp=.venv/.setup-stamp
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
    && .venv/bin/python -c 'import qwen_recipes, llamafactory' 2>/dev/null; then
   say ".venv is up to date with ${inputs[*]} (nothing to do)"
+  [ "$browser" = 1 ] && ./scripts/install_test_browser.sh
   exit 0
 fi
 
@@ -58,6 +62,7 @@ fi
 "${pip[@]}" check || fail "installed packages have conflicting requirements (pip check above)"
 
 echo "$want" > "$stamp"
+[ "$browser" = 1 ] && ./scripts/install_test_browser.sh
 .venv/bin/python - <<'PY'
 import importlib.metadata as md
 names = ["torch", "transformers", "llamafactory", "peft", "trl", "bitsandbytes", "datasets"]

@@ -26,11 +26,17 @@ def main() -> int:
     ap.add_argument("task", choices=sorted(all_tasks()))
     ap.add_argument("predictions", help="predict output_dir, or the generated_predictions.jsonl file")
     ap.add_argument("--out-dir", help="where to write the report (default: beside the predictions)")
+    ap.add_argument("--data", help="the Alpaca file that was predicted (e.g. data/chnsenticorp/test.json): checks that "
+                                   "predictions and records line up before scoring")
     args = ap.parse_args()
 
     task = get_task(args.task)
     path = P.resolve(args.predictions)
     rows = P.read(path)
+    if args.data:
+        from qwen_recipes.eval.label_scoring import read_records
+
+        P.check_against(rows, read_records(args.data), path, Path(args.data))
     for r in rows:
         if task.parse(r.label) is None:
             raise DataError(f"reference {r.label!r} is not a label of {task.name} (unlabeled split?)",

@@ -103,3 +103,21 @@ def test_evaluate_refuses_unlabeled_predictions(tmp_path):
     proc = run_script("scripts/evaluate.py", "chnsenticorp", str(tmp_path))
     assert proc.returncode == 2
     assert "generated_predictions.jsonl:1" in proc.stdout and "field 'label'" in proc.stdout
+
+
+def test_evaluate_checks_predictions_line_up_with_the_data(tmp_path):
+    rows = [{"prompt": "", "predict": "正面", "label": "正面\n"}, {"prompt": "", "predict": "负面", "label": "负面\n"}]
+    write_preds(tmp_path / "generated_predictions.jsonl", rows)
+    data = tmp_path / "test.json"
+    records = [{"instruction": TASK.instruction, "input": "甲", "output": "正面"},
+               {"instruction": TASK.instruction, "input": "乙", "output": "负面"}]
+    data.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    assert run_script("scripts/evaluate.py", "chnsenticorp", str(tmp_path), "--data", str(data)).returncode == 0
+
+    data.write_text(json.dumps(records + records[:1], ensure_ascii=False), encoding="utf-8")
+    proc = run_script("scripts/evaluate.py", "chnsenticorp", str(tmp_path), "--data", str(data))
+    assert proc.returncode == 2 and "2 predictions but 3 records" in proc.stdout
+
+    data.write_text(json.dumps(records[::-1], ensure_ascii=False), encoding="utf-8")
+    proc = run_script("scripts/evaluate.py", "chnsenticorp", str(tmp_path), "--data", str(data))
+    assert proc.returncode == 2 and "generated_predictions.jsonl:1, field 'label': label '正面'" in proc.stdout

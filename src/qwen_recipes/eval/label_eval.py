@@ -48,6 +48,7 @@ def evaluate_model(spec: ModelSpec, task: Task, sets: dict[str, list[dict[str, s
                    batch_size: int, max_new_tokens: int, device: str | None, advance: Callable[[int], None]) -> dict[str, Any]:
     model, tokenizer = load(spec, device)
     scorer = LabelScorer(model, tokenizer, task, spec.template)
+    scorer.score(sets["clean"][:batch_size], batch_size)  # warm-up, so examples/second is the steady state
     result: dict[str, Any] = {"model": spec.label, "base": spec.base, "adapter": spec.adapter,
                               "quantization_bit": spec.quantization_bit, "sets": {}}
     labels = list(task.labels)

@@ -56,3 +56,15 @@ def read(path: str | Path) -> list[Prediction]:
     if not rows:
         raise DataError("no predictions in file", path=path)
     return rows
+
+
+def check_against(rows: list[Prediction], records: list[dict[str, str]], pred_path: Path, data_path: Path) -> None:
+    """Predictions must line up with the data they claim to answer: same count, same gold output on each line.
+    A mismatch (the wrong split, a truncated run) would otherwise score silently against the wrong labels."""
+    if len(rows) != len(records):
+        raise DataError(f"{len(rows)} predictions but {len(records)} records in {data_path}", path=pred_path,
+                        hint="was the predict run interrupted, or run on another split?")
+    for row, rec in zip(rows, records, strict=True):
+        if row.label.strip() != rec["output"].strip():
+            raise DataError(f"label {row.label.strip()!r} but {data_path} record {row.line} has output "
+                            f"{rec['output']!r}", path=pred_path, line=row.line, field="label")
