@@ -1,8 +1,10 @@
 #!/usr/bin/env python
-"""The main job end to end on the embedded default: tiny offline Qwen2 + the bundled ChnSentiCorp samples.
+"""The main job end to end on the embedded default: tiny offline Qwen2 + the bundled samples.
 
-Stages: build the tiny model -> preprocess the samples -> QLoRA 4-bit train (llamafactory-cli train)
--> predict -> score -> merge (llamafactory-cli export) -> check the merge -> one scripted chat turn.
+ChnSentiCorp: build the tiny model -> preprocess the samples -> QLoRA 4-bit train (llamafactory-cli train)
+-> predict -> score -> label-scoring evaluation -> merge (llamafactory-cli export) -> check the merge -> one
+scripted chat turn. Then one short step each for PsyQA and LongEmotion Emotion Summary: preprocess (with a
+token-length report) -> train -> predict -> score.
 Every stage runs the same command a user would type; its log goes to outputs/demo/logs/. The tiny model
 has random weights: the numbers show that the pipeline works, not how good Qwen is.
 """
@@ -77,6 +79,25 @@ def stages() -> list[Stage]:
         Stage("check merge", [py, "scripts/check_merge.py", str(EXPORT)], [f"{export['export_dir']}/merge_check.json"]),
         Stage("chat (1 turn)", [tool("llamafactory-cli"), "chat", str(CHAT)], [str(DEMO / "chat_transcript.txt")],
               stdin=chat_line),
+        *generation_recipe("psyqa", "dataset/samples/psyqa/PsyQA_sample.json", 1024),
+        *generation_recipe("emotion_summary", "dataset/samples/longemotion", 2048),
+    ]
+
+
+def generation_recipe(task: str, source: str, cutoff_len: int) -> list[Stage]:
+    """A short train -> predict -> score on a generation task, with the shipped tiny configs."""
+    py = sys.executable
+    train_cfg, predict_cfg = Path(f"configs/train/tiny_qlora_{task}.yaml"), Path(f"configs/predict/tiny_qlora_{task}.yaml")
+    train, predict = configs.load(train_cfg), configs.load(predict_cfg)
+    return [
+        Stage(f"{task}: preprocess", [py, "scripts/preprocess.py", task, "--input", source, "--data-dir", train["dataset_dir"],
+                                      "--tokenizer", train["model_name_or_path"], "--cutoff-len", str(cutoff_len)],
+              [f"{train['dataset_dir']}/{task}/report.json"]),
+        Stage(f"{task}: train", [tool("llamafactory-cli"), "train", str(train_cfg)], [train["output_dir"]]),
+        Stage(f"{task}: predict", [tool("llamafactory-cli"), "train", str(predict_cfg)],
+              [f"{predict['output_dir']}/generated_predictions.jsonl"]),
+        Stage(f"{task}: score", [py, "scripts/evaluate.py", task, predict["output_dir"]],
+              [f"{predict['output_dir']}/report.md", f"{predict['output_dir']}/metrics.json"]),
     ]
 
 
@@ -129,6 +150,16 @@ def main() -> int:
     check = json.loads(Path(by["check merge"].outputs[0]).read_text(encoding="utf-8"))
     by["check merge"].note = (f"max |merged-(base+adapter)| {check['max_diff_merged_vs_reference']:.2g}, "
                     f"adapter effect {check['max_diff_base_vs_reference']:.2g}")
+    for task in ("psyqa", "emotion_summary"):
+        lengths = json.loads(Path(by[f"{task}: preprocess"].outputs[0]).read_text(encoding="utf-8"))["lengths"]
+        train_len = lengths["splits"]["train"]
+        by[f"{task}: preprocess"].note = (f"train tokens p50 {train_len['total_tokens']['p50']}, max "
+                                          f"{train_len['total_tokens']['max']}; {train_len['truncated_share']:.0%} over "
+                                          f"cutoff {lengths['cutoff_len']}")
+        m = json.loads(Path(by[f"{task}: score"].outputs[1]).read_text(encoding="utf-8"))
+        head = m.get("overall", m)
+        by[f"{task}: score"].note = (f"ROUGE-L {head['rouge-l']:.1f}, BLEU-4 {head['bleu-4']:.1f}"
+                                     + (f", JSON valid {m['json_valid_rate']:.0%}" if "json_valid_rate" in m else ""))
     chat = by["chat (1 turn)"]
     reply = chat_reply(Path(chat.extra["log"]))
     write_text(chat.outputs[0], f"User: {chat.stdin.splitlines()[0]}\nAssistant: {reply}\n")

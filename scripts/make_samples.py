@@ -27,7 +27,7 @@ def main() -> int:
         for name, text in module.render().items():
             path = Path(args.out) / info.name / name
             if args.check:
-                if not path.exists() or path.read_text(encoding="utf-8") != text:
+                if not path.exists() or path.read_bytes() != text.encode("utf-8"):  # bytes: CRLF samples stay CRLF
                     stale.append(path)
             else:
                 written.append(write_text(path, text))

@@ -5,6 +5,9 @@ Examples:
   python scripts/preprocess.py chnsenticorp --input dataset/chnsenticorp            # train/dev/test files
   python scripts/preprocess.py chnsenticorp --input dataset/ChnSentiCorp_htl_all.csv  # no split: seeded 80/10/10
   python scripts/preprocess.py chnsenticorp --input dataset/samples/chnsenticorp --data-dir outputs/demo/data
+  python scripts/preprocess.py psyqa --input dataset/PsyQA_full.json --answers labeled \
+      --tokenizer Qwen/Qwen2.5-7B-Instruct --cutoff-len 2048                        # + token-length report
+  python scripts/preprocess.py emotion_summary --input dataset/Emotion_Summary.jsonl --kfold 5 --fold 0
 
 Every input row is written or listed in report.json under "dropped" with its reason (rejected, duplicate,
 conflict, leak); the counts per input part add up (read = kept + dropped).
@@ -28,6 +31,12 @@ def main() -> int:
         help="train,dev,test shares for unsplit sources (default: 0.8,0.1,0.1)",
     )
     ap.add_argument("--encoding", default="utf-8", help="encoding of text inputs (e.g. gbk; default: utf-8)")
+    ap.add_argument("--kfold", type=int, help="k-fold split of an unsplit source (fold --fold is test, the next is dev)")
+    ap.add_argument("--fold", type=int, default=0, help="which fold is the test split with --kfold (default: 0)")
+    ap.add_argument("--answers", choices=("all", "labeled"), default="all",
+                    help="psyqa: every answer as a target, or the strategy-labeled one per question (default: all)")
+    ap.add_argument("--tokenizer", help="tokenizer (path or hub id) for token-length statistics in the report")
+    ap.add_argument("--cutoff-len", type=int, default=2048, help="cutoff_len whose truncation share is reported")
     args = ap.parse_args()
     try:
         values = [float(v) for v in args.ratios.split(",")]
@@ -38,15 +47,25 @@ def main() -> int:
     ratios = dict(zip(DEFAULT_RATIOS, values, strict=True))
 
     console.print(f"[bold]preprocess[/] {args.task} <- {args.input}")
-    result = prepare(args.task, args.input, args.data_dir, seed=args.seed, ratios=ratios,
-                     encoding=args.encoding, log=console.print)
+    options = {"answers": args.answers} if args.task == "psyqa" else {}
+    lengths = {"tokenizer": args.tokenizer, "cutoff_len": args.cutoff_len} if args.tokenizer else None
+    result = prepare(args.task, args.input, args.data_dir, seed=args.seed, ratios=ratios, encoding=args.encoding,
+                     kfold=(args.kfold, args.fold) if args.kfold else None, options=options, lengths=lengths,
+                     log=console.print)
     totals = result.report["totals"]
     console.print(
         "  read {read}, kept {kept}; dropped: rejected {rejected}, duplicates {duplicates}, "
         "conflicts {conflicts}, leaks {leaks}".format(**totals)
     )
     for split, info in result.report["written"].items():
-        console.print(f"  {split}: {info['n']} records {info['labels'] or '(unlabeled)'}")
+        detail = info["labels"] or ("(unlabeled)" if not info["labeled"] else f"from {info['items']} items")
+        console.print(f"  {split}: {info['n']} records {detail}")
+    for split, stats in result.report.get("lengths", {}).get("splits", {}).items():
+        t = stats["total_tokens"]
+        console.print(f"  {split} tokens: median {t['p50']}, p95 {t['p95']}, max {t['max']}; "
+                      f"{stats['truncated_share']:.1%} longer than cutoff_len {args.cutoff_len}")
+    if result.report.get("note"):
+        console.print(f"  [yellow]note:[/] {result.report['note']}")
     outputs("outputs:", [*result.outputs.values(), result.report_path, f"{args.data_dir}/dataset_info.json"])
     return 0
 

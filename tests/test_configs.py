@@ -80,4 +80,4 @@ def test_no_absolute_paths_in_configs():
 
 def test_names_follow_model_method_task():
     for path in ALL:
-        assert re.fullmatch(r"[a-z0-9.\-]+_(qlora|lora)_[a-z0-9]+\.yaml", path.name), path
+        assert re.fullmatch(r"[a-z0-9.\-]+_(qlora|lora)_[a-z0-9_]+\.yaml", path.name), path

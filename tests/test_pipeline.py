@@ -15,14 +15,14 @@ from qwen_recipes import configs
 NAME = "tiny_qlora_chnsenticorp.yaml"
 
 
-def relocate(stage: str, tmp, tiny_model) -> str:
+def relocate(stage: str, tmp, tiny_model, name: str = NAME) -> str:
     """Write the shipped config with its paths moved under ``tmp``; returns the new file's path."""
-    cfg = configs.load(f"configs/{stage}/{NAME}")
+    cfg = configs.load(f"configs/{stage}/{name}")
     cfg["model_name_or_path"] = str(tiny_model)
     for key in ("output_dir", "adapter_name_or_path", "export_dir", "dataset_dir"):
         if key in cfg:
             cfg[key] = str(tmp / cfg[key])
-    path = tmp / "configs" / stage / NAME  # same layout as the project, so stages still find their train config
+    path = tmp / "configs" / stage / name  # same layout as the project, so stages still find their train config
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     return str(path)
@@ -96,3 +96,34 @@ def test_train_predict_score_export_chat(tmp_path, tiny_model):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     reply = proc.stdout.split("Assistant:", 1)[1].split("User:", 1)[0].strip()
     assert reply, proc.stdout[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("task", "source"), [("psyqa", "dataset/samples/psyqa/PsyQA_sample.json"),
+                                              ("emotion_summary", "dataset/samples/longemotion")])
+def test_generation_task_step(tmp_path, tiny_model, task, source):
+    """One short QLoRA step, predictions and scores for each counseling task, with the shipped tiny configs."""
+    name = f"tiny_qlora_{task}.yaml"
+    train_cfg = configs.load(f"configs/train/{name}")
+    data_dir = tmp_path / train_cfg["dataset_dir"]
+    proc = run_script("scripts/preprocess.py", task, "--input", source, "--data-dir", str(data_dir),
+                      "--tokenizer", str(tiny_model), "--cutoff-len", str(train_cfg["cutoff_len"]))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lengths = json.loads((data_dir / task / "report.json").read_text())["lengths"]
+    assert lengths["splits"]["train"]["truncated"] == 0, "the tiny config's cutoff_len must fit the samples"
+
+    proc = run_script("llamafactory-cli", "train", relocate("train", tmp_path, tiny_model, name))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_script("llamafactory-cli", "train", relocate("predict", tmp_path, tiny_model, name))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    pred_dir = tmp_path / configs.load(f"configs/predict/{name}")["output_dir"]
+    proc = run_script("scripts/evaluate.py", task, str(pred_dir))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    metrics = json.loads((pred_dir / "metrics.json").read_text())
+    n = sum(1 for _ in (pred_dir / "generated_predictions.jsonl").open())
+    assert metrics["n"] == n > 0
+    head = metrics.get("overall", metrics)
+    assert 0 <= head["rouge-l"] <= 100 and 0 <= head["bleu-4"] <= 100
+    if task == "emotion_summary":
+        assert 0 <= metrics["json_valid_rate"] <= 1 and set(metrics["per_field"]) == {
+            "causes", "symptoms", "treatment_process", "characteristics_of_illness", "treatment_effect"}

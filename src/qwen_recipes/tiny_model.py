@@ -70,6 +70,10 @@ def train_tokenizer(corpus: list[str], vocab_size: int):
         vocab_size=vocab_size,
         special_tokens=SPECIAL_TOKENS,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        # At most two CJK characters (three bytes each) per token, like Qwen's vocabulary: the samples repeat
+        # phrases, and unbounded merges would turn whole phrases into single tokens that the tiny model can only
+        # memorise, not generalise from.
+        max_token_length=6,
         show_progress=False,
     )
     tok.train_from_iterator(corpus, trainer=trainer)

@@ -87,5 +87,16 @@ def stratified_split(
     return out
 
 
+def kfold_split(records: Sequence[R], k: int, fold: int, seed: int) -> dict[str, list[R]]:
+    """Seeded k-fold: fold ``fold`` is test, the next fold is dev, the rest is train (for small test-only sets)."""
+    if k < 3 or not 0 <= fold < k:
+        raise ValueError(f"k-fold needs k >= 3 and 0 <= fold < k, got k={k}, fold={fold}")
+    order = list(records)
+    random.Random(seed).shuffle(order)
+    folds = [order[i::k] for i in range(k)]
+    dev = (fold + 1) % k
+    return {"train": [r for i, f in enumerate(folds) if i not in (fold, dev) for r in f], "dev": folds[dev], "test": folds[fold]}
+
+
 def _drop(rec: Any, reason: str, detail: str) -> Rejected:
     return Rejected(rec.path, rec.line, f"{reason}: {detail}", None, getattr(rec, "text", ""))

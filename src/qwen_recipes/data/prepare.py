@@ -1,10 +1,12 @@
-"""Raw source -> Alpaca JSON per split + report + dataset_info.json entries, for classification-style tasks.
+"""Raw source -> Alpaca JSON per split + report + dataset_info.json entries, for every task.
 
 The pipeline, per input part (train / dev / test as the source ships them, or ``all`` when it has no split):
-read (reader rejects bad rows) -> de-duplicate and drop conflicting labels -> drop evaluation texts seen
-in an earlier split (leakage) -> split ``all`` with a seed, or carve dev out of train when it is missing
--> build records with the task -> write everything atomically. Every input row ends up written or in
-``report.json``'s ``dropped`` list with its reason, and the counts are checked to add up before writing.
+read (reader rejects bad rows) -> de-duplicate (classification tasks: by text, dropping texts whose copies
+disagree on the label; item tasks such as PsyQA: by item id) -> drop evaluation items seen in an earlier split
+(leakage) -> split ``all`` with a seed (stratified by label, or k-fold), or carve dev out of train when it is
+missing -> build records with the task (one item may give several records) -> write everything atomically.
+Every input row ends up written or in ``report.json``'s ``dropped`` list with its reason, and the counts are
+checked to add up before anything is written.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from qwen_recipes.data import dataset_info
-from qwen_recipes.data.cleaning import dedupe, remove_leaks, stratified_split, text_key
+from qwen_recipes.data.cleaning import dedupe, kfold_split, remove_leaks, stratified_split, text_key
 from qwen_recipes.errors import DataError
 from qwen_recipes.io import atomic_open, write_json
 from qwen_recipes.readers.common import FileRead, Rejected
@@ -66,11 +68,16 @@ class Prepared:
     report: dict[str, Any]
 
 
-def _clean(part: Part, seen: dict[Any, tuple[str, Any]], log: Callable[[str], None]) -> None:
+def _key(task: Task) -> Callable[[Any], Any]:
+    """What makes two input rows the same: their text (reviews) or their id (questions, cases)."""
+    return (lambda r: text_key(r.text)) if task.dedupe_by == "text" else (lambda r: r.key)
+
+
+def _clean(part: Part, seen: dict[Any, tuple[str, Any]], log: Callable[[str], None], task: Task) -> None:
     records = [r for f in part.files for r in f.records]
     part.dropped += [("rejected", r) for f in part.files for r in f.rejected]
-    key = lambda r: text_key(r.text)  # noqa: E731
-    if not part.labeled:
+    key = _key(task)
+    if task.dedupe_by == "text" and not part.labeled:
         # Prediction-only rows are all kept: a submission needs an answer for every id.
         part.kept = records
         overlap = sum(key(r) in seen for r in records)
@@ -88,10 +95,15 @@ def _clean(part: Part, seen: dict[Any, tuple[str, Any]], log: Callable[[str], No
     part.kept = kept
 
 
-def _distribute(parts: dict[str, Part], ratios: dict[str, float], seed: int, log: Callable[[str], None]) -> dict:
-    label = lambda r: r.label  # noqa: E731
+def _distribute(parts: dict[str, Part], ratios: dict[str, float], seed: int, log: Callable[[str], None],
+                kfold: tuple[int, int] | None = None) -> dict:
+    label = lambda r: r.label  # noqa: E731  (None for item tasks: one stratum, i.e. a plain seeded split)
     if "all" in parts:
-        log(f"  no split in the source: stratified {ratios} split, seed {seed}")
+        if kfold:
+            k, fold = kfold
+            log(f"  no split in the source: {k}-fold split, fold {fold} is test, fold {(fold + 1) % k} is dev, seed {seed}")
+            return kfold_split(parts["all"].kept, k, fold, seed)
+        log(f"  no split in the source: {'stratified ' if parts['all'].labeled else ''}{ratios} split, seed {seed}")
         return stratified_split(parts["all"].kept, ratios, label, seed)
     out = {name: list(p.kept) for name, p in parts.items()}
     if "train" in out and "dev" not in out and parts["train"].labeled:
@@ -110,8 +122,14 @@ def prepare(
     seed: int = 42,
     ratios: dict[str, float] | None = None,
     encoding: str = "utf-8",
+    kfold: tuple[int, int] | None = None,
+    options: dict[str, Any] | None = None,
+    lengths: dict[str, Any] | None = None,
     log: Callable[[str], None] = print,
 ) -> Prepared:
+    """``kfold`` = (k, fold) for unsplit sources; ``options`` go to the task's record builder (e.g. PsyQA's
+    answers=labeled); ``lengths`` = {"tokenizer": path, "cutoff_len": n, "template": "qwen"} adds token-length
+    statistics to the report."""
     task: Task = get_task(task_name)
     ratios = ratios or dict(DEFAULT_RATIOS)
     reader = importlib.import_module(f"qwen_recipes.readers.{task.source}")
@@ -131,8 +149,8 @@ def prepare(
 
     seen: dict[Any, tuple[str, Any]] = {}
     for part in parts.values():
-        _clean(part, seen, log)
-    splits = _distribute(parts, ratios, seed, log)
+        _clean(part, seen, log, task)
+    splits = _distribute(parts, ratios, seed, log, kfold)
 
     counts = {name: part.counts() for name, part in parts.items()}
     for name, c in counts.items():
@@ -143,15 +161,19 @@ def prepare(
         raise RuntimeError("kept rows and written rows differ")
 
     out_dir = Path(data_dir) / task.name
-    records = {s: [task.build_record(r) for r in splits[s]] for s in SPLIT_ORDER if s in splits}
+    options = options or {}
+    built = {s: [(item, rec) for item in splits[s] for rec in task.build_records(item, **options)]
+             for s in SPLIT_ORDER if s in splits}
+    records = {s: [rec for _, rec in pairs] for s, pairs in built.items()}
     written = {}
     for split, rows in records.items():
-        labels = Counter(r["output"] for r in rows if r["output"])
+        labels = Counter(r["output"] for r in rows if r["output"]) if task.dedupe_by == "text" else Counter()
         written[split] = {
             "file": str(Path(data_dir) / task.data_file(split)),
             "dataset": task.dataset_name(split),
+            "items": len(splits[split]),
             "n": len(rows),
-            "labeled": bool(labels),
+            "labeled": bool(labels) or any(r["output"] for r in rows),
             "labels": dict(sorted(labels.items())),
         }
     report = {
@@ -165,7 +187,20 @@ def prepare(
         "totals": {k: sum(c[k] for c in counts.values()) for k in next(iter(counts.values()))} if counts else {},
         "written": written,
         "dropped": [{"part": p.name, "category": cat, **rej.as_dict()} for p in parts.values() for cat, rej in p.dropped],
+        "options": options,
+        "kfold": list(kfold) if kfold else None,
     }
+    # Sub-records dropped inside an item that was kept (e.g. an empty PsyQA answer): listed, not counted as rows.
+    inner = [{"part": p.name, **r.as_dict()} for p in parts.values() for f in p.files for item in f.records
+             for r in getattr(item, "dropped_answers", [])]
+    if inner:
+        report["dropped_inside_items"] = inner
+    if getattr(task, "split_note", "") and "all" in parts:
+        report["note"] = task.split_note
+    if lengths:
+        from qwen_recipes.data.lengths import length_report
+
+        report["lengths"] = length_report(records, **lengths)
 
     outputs: dict[str, Path] = {}
     for split, rows in records.items():
@@ -173,8 +208,9 @@ def prepare(
         with atomic_open(outputs[split]) as handle:
             json.dump(rows, handle, ensure_ascii=False, indent=1)
         with atomic_open(out_dir / f"{split}.meta.jsonl") as handle:
-            for r in splits[split]:
-                handle.write(json.dumps({"qid": r.qid, "path": r.path, "line": r.line}, ensure_ascii=False) + "\n")
+            for item, _ in built[split]:
+                meta = {"id": getattr(item, "qid", None) or getattr(item, "key", None), "path": item.path, "line": item.line}
+                handle.write(json.dumps(meta, ensure_ascii=False) + "\n")
     report_path = write_json(out_dir / "report.json", report)
     dataset_info.merge(data_dir, task.dataset_info())
     return Prepared(task.name, out_dir, outputs, report_path, report)

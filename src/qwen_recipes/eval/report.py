@@ -70,3 +70,30 @@ def write_classification_report(
                                               [[e["line"], e["gold"], e["predict"], e["input"]] for e in errors]), ""]
     paths["report"] = write_text(out_dir / "report.md", "\n".join(md))
     return paths
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = value
+
+
+def write_generation_report(out_dir: str | Path, *, title: str, source: str, metrics: dict[str, Any],
+                            examples: list[dict[str, str]], note: str = "") -> dict[str, Path]:
+    """metrics.json and report.md (every metric in one table, then a few examples side by side)."""
+    out_dir = Path(out_dir)
+    paths = {"metrics": write_json(out_dir / "metrics.json", metrics)}
+    flat: dict[str, Any] = {}
+    _flatten("", metrics, flat)
+    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
+    md = [f"# {title}", "", f"Predictions: `{source}` ({metrics.get('n', '?')} examples).", ""]
+    if note:
+        md += [note, ""]
+    md += ["## Metrics", "", _table(["metric", "value"], [[k, fmt(v)] for k, v in flat.items()]), ""]
+    if examples:
+        md += ["## Examples", "", _table(["line", "reference", "prediction"],
+                                         [[e["line"], e["reference"], e["predict"]] for e in examples]), ""]
+    paths["report"] = write_text(out_dir / "report.md", "\n".join(md))
+    return paths

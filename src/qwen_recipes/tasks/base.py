@@ -16,10 +16,16 @@ class Task(ABC):
     source: ClassVar[str]  # the reader module in qwen_recipes.readers
     instruction: ClassVar[str]
     splits: ClassVar[tuple[str, ...]] = ("train", "dev", "test")
+    # How the preprocessor recognises the same input twice: "text" (reviews) or "key" (question / case ids).
+    dedupe_by: ClassVar[str] = "text"
 
     @abstractmethod
     def build_record(self, example: Any) -> dict[str, str]:
         """An Alpaca record (instruction, input, output) for one example of the source."""
+
+    def build_records(self, example: Any, **options: Any) -> list[dict[str, str]]:
+        """All records of one source item (several for a question with several answers)."""
+        return [self.build_record(example)]
 
     @abstractmethod
     def parse(self, text: str) -> Any | None:

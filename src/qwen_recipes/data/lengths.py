@@ -1,0 +1,47 @@
+"""Token-length statistics of written records, so that users pick ``cutoff_len`` from data, not guesswork.
+
+Lengths are counted the way LLaMA-Factory will see the records: its own template (``encode_oneturn``) with
+the chosen tokenizer, system prompt and special tokens included. A record longer than ``cutoff_len`` would
+be truncated by LLaMA-Factory (it cuts source and target in proportion), so its answer loses its end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+PERCENTILES = (50, 90, 95, 99)
+
+
+def _summary(values: list[int]) -> dict[str, Any]:
+    arr = np.array(values) if values else np.zeros(1)
+    return {"mean": float(arr.mean()), **{f"p{p}": int(np.percentile(arr, p)) for p in PERCENTILES}, "max": int(arr.max())}
+
+
+def length_report(records: dict[str, list[dict[str, str]]], tokenizer: str, cutoff_len: int, template: str = "qwen",
+                  ) -> dict[str, Any]:
+    from llamafactory.data import get_template_and_fix_tokenizer
+    from llamafactory.hparams import DataArguments
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tokenizer)
+    tmpl = get_template_and_fix_tokenizer(tok, DataArguments(template=template))
+    out: dict[str, Any] = {"tokenizer": str(tokenizer), "template": template, "cutoff_len": cutoff_len, "splits": {}}
+    for split, rows in records.items():
+        prompt_lens, answer_lens = [], []
+        for r in rows:
+            user = "\n".join(x for x in (r["instruction"], r.get("input", "")) if x)
+            p, a = tmpl.encode_oneturn(tok, [{"role": "user", "content": user}, {"role": "assistant", "content": r["output"]}])
+            prompt_lens.append(len(p))
+            answer_lens.append(len(a))
+        totals = [p + a for p, a in zip(prompt_lens, answer_lens, strict=True)]
+        out["splits"][split] = {
+            "n": len(rows),
+            "prompt_tokens": _summary(prompt_lens),
+            "answer_tokens": _summary(answer_lens),
+            "total_tokens": _summary(totals),
+            "truncated": sum(t > cutoff_len for t in totals),
+            "truncated_share": (sum(t > cutoff_len for t in totals) / len(totals)) if totals else 0.0,
+        }
+    return out
