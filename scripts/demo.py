@@ -81,6 +81,7 @@ def stages() -> list[Stage]:
               stdin=chat_line),
         *generation_recipe("psyqa", "dataset/samples/psyqa/PsyQA_sample.json", 1024),
         *generation_recipe("emotion_summary", "dataset/samples/longemotion", 2048),
+        *meeting_recipe("mug_aid"),
     ]
 
 
@@ -97,6 +98,23 @@ def generation_recipe(task: str, source: str, cutoff_len: int) -> list[Stage]:
         Stage(f"{task}: predict", [tool("llamafactory-cli"), "train", str(predict_cfg)],
               [f"{predict['output_dir']}/generated_predictions.jsonl"]),
         Stage(f"{task}: score", [py, "scripts/evaluate.py", task, predict["output_dir"]],
+              [f"{predict['output_dir']}/report.md", f"{predict['output_dir']}/metrics.json"]),
+    ]
+
+
+def meeting_recipe(task: str) -> list[Stage]:
+    """One AliMeeting4MUG task: windows sized by the train config, train, predict, official scores + submission."""
+    py = sys.executable
+    train_cfg, predict_cfg = Path(f"configs/train/tiny_qlora_{task}.yaml"), Path(f"configs/predict/tiny_qlora_{task}.yaml")
+    train, predict = configs.load(train_cfg), configs.load(predict_cfg)
+    data = f"{predict['dataset_dir']}/{task}/test.json"
+    return [
+        Stage(f"{task}: preprocess", [py, "scripts/preprocess.py", task, "--input", "dataset/samples/alimeeting4mug",
+                                      "--config", str(train_cfg)], [f"{train['dataset_dir']}/{task}/report.json"]),
+        Stage(f"{task}: train", [tool("llamafactory-cli"), "train", str(train_cfg)], [train["output_dir"]]),
+        Stage(f"{task}: predict", [tool("llamafactory-cli"), "train", str(predict_cfg)],
+              [f"{predict['output_dir']}/generated_predictions.jsonl"]),
+        Stage(f"{task}: score", [py, "scripts/evaluate.py", task, predict["output_dir"], "--data", data],
               [f"{predict['output_dir']}/report.md", f"{predict['output_dir']}/metrics.json"]),
     ]
 
@@ -160,6 +178,11 @@ def main() -> int:
         head = m.get("overall", m)
         by[f"{task}: score"].note = (f"ROUGE-L {head['rouge-l']:.1f}, BLEU-4 {head['bleu-4']:.1f}"
                                      + (f", JSON valid {m['json_valid_rate']:.0%}" if "json_valid_rate" in m else ""))
+    windows = json.loads(Path(by["mug_aid: preprocess"].outputs[0]).read_text(encoding="utf-8"))["windows"]
+    by["mug_aid: preprocess"].note = f"{windows['windows']} windows from {windows['meetings']} meetings"
+    m = json.loads(Path(by["mug_aid: score"].outputs[1]).read_text(encoding="utf-8"))
+    by["mug_aid: score"].note = (f"official AID F1 {m['f1']:.1f} (P {m['precision']:.1f}, R {m['recall']:.1f}); "
+                                 f"unreadable {m['merge']['unreadable']}")
     chat = by["chat (1 turn)"]
     reply = chat_reply(Path(chat.extra["log"]))
     write_text(chat.outputs[0], f"User: {chat.stdin.splitlines()[0]}\nAssistant: {reply}\n")

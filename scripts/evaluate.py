@@ -41,10 +41,12 @@ def main() -> int:
 
         P.check_against(rows, read_records(args.data), path, Path(args.data))
     for r in rows:
-        if task.parse(r.label) is None:
+        if task.parse(r.label) is None and not task.name.startswith("mug_"):
             raise DataError(f"reference {preview(r.label, 40)!r} is not a valid {task.name} answer (unlabeled split?)",
                             path=path, line=r.line, field="label")
     out_dir = Path(args.out_dir) if args.out_dir else path.parent
+    if task.name.startswith("mug_"):
+        return meeting(task, rows, path, out_dir, args.data)
     if not hasattr(task, "labels"):
         return generation(task, rows, path, out_dir)
     metrics = task.score([r.predict for r in rows], [r.label for r in rows])
@@ -63,6 +65,25 @@ def main() -> int:
         f"macro-F1 {metrics['macro_f1']:.2%} invalid {metrics['invalid_rate']:.2%}"
     )
     outputs("outputs:", paths.values())
+    return 0
+
+
+def meeting(task, rows: list[P.Prediction], path: Path, out_dir: Path, data: str | None) -> int:
+    """AliMeeting4MUG: windows merged per meeting, the official submission file, the challenge's scores."""
+    if not data:
+        raise DataError("AliMeeting4MUG tasks are scored per meeting: pass --data data/<task>/<split>.json",
+                        path=path)
+    from qwen_recipes.eval.mug_eval import evaluate
+
+    metrics, submission = evaluate(task, [r.predict for r in rows], Path(data), out_dir)
+    examples = [{"line": r.line, "reference": preview(r.label, 60), "predict": preview(r.predict, 60)}
+                for r in rows[:MAX_ERRORS_SHOWN]]
+    paths = write_generation_report(out_dir, title=f"{task.name}: official AliMeeting4MUG scores", source=str(path),
+                                    metrics=metrics, examples=examples, note=(task.__doc__ or "").strip().split("\n")[0])
+    m = metrics["merge"]
+    console.print(f"[bold]{task.name}[/] {metrics['meetings']} meetings, rank {metrics['rank']:.2f}; unreadable answers "
+                  f"{m['unreadable']}, fallbacks {m['fallbacks']}, ids outside their window {m['outside_window']}")
+    outputs("outputs:", [*paths.values(), submission])
     return 0
 
 

@@ -8,6 +8,7 @@ Examples:
   python scripts/preprocess.py psyqa --input dataset/PsyQA_full.json --answers labeled \
       --tokenizer Qwen/Qwen2.5-7B-Instruct --cutoff-len 2048                        # + token-length report
   python scripts/preprocess.py emotion_summary --input dataset/Emotion_Summary.jsonl --kfold 5 --fold 0
+  python scripts/preprocess.py mug_ts --input dataset/alimeeting4mug --config configs/train/qwen2.5-7b-instruct_qlora_mug_ts.yaml
 
 Every input row is written or listed in report.json under "dropped" with its reason (rejected, duplicate,
 conflict, leak); the counts per input part add up (read = kept + dropped).
@@ -37,7 +38,15 @@ def main() -> int:
                     help="psyqa: every answer as a target, or the strategy-labeled one per question (default: all)")
     ap.add_argument("--tokenizer", help="tokenizer (path or hub id) for token-length statistics in the report")
     ap.add_argument("--cutoff-len", type=int, default=2048, help="cutoff_len whose truncation share is reported")
+    ap.add_argument("--config", help="a train config: take tokenizer (model_name_or_path), cutoff_len and dataset_dir "
+                                     "from it, so windows and length checks match what training will see")
     args = ap.parse_args()
+    if args.config:
+        from qwen_recipes import configs
+
+        cfg = configs.load(args.config)
+        args.tokenizer, args.cutoff_len = cfg["model_name_or_path"], int(cfg.get("cutoff_len", args.cutoff_len))
+        args.data_dir = cfg.get("dataset_dir", args.data_dir)
     try:
         values = [float(v) for v in args.ratios.split(",")]
     except ValueError:
@@ -48,6 +57,8 @@ def main() -> int:
 
     console.print(f"[bold]preprocess[/] {args.task} <- {args.input}")
     options = {"answers": args.answers} if args.task == "psyqa" else {}
+    if args.task.startswith("mug_"):  # meeting windows are sized with the tokenizer and cutoff_len of the config
+        options.update(tokenizer=args.tokenizer, cutoff_len=args.cutoff_len)
     lengths = {"tokenizer": args.tokenizer, "cutoff_len": args.cutoff_len} if args.tokenizer else None
     result = prepare(args.task, args.input, args.data_dir, seed=args.seed, ratios=ratios, encoding=args.encoding,
                      kfold=(args.kfold, args.fold) if args.kfold else None, options=options, lengths=lengths,
@@ -64,6 +75,10 @@ def main() -> int:
         t = stats["total_tokens"]
         console.print(f"  {split} tokens: median {t['p50']}, p95 {t['p95']}, max {t['max']}; "
                       f"{stats['truncated_share']:.1%} longer than cutoff_len {args.cutoff_len}")
+    if result.report.get("windows"):
+        w = result.report["windows"]
+        console.print(f"  windows: {w['windows']} from {w['meetings']} meetings (max {w['windows_per_meeting_max']} per "
+                      f"meeting); {w['cut_chars']} characters cut to fit in {w['meetings_with_cuts']} meetings")
     if result.report.get("note"):
         console.print(f"  [yellow]note:[/] {result.report['note']}")
     outputs("outputs:", [*result.outputs.values(), result.report_path, f"{args.data_dir}/dataset_info.json"])

@@ -127,3 +127,25 @@ def test_generation_task_step(tmp_path, tiny_model, task, source):
     if task == "emotion_summary":
         assert 0 <= metrics["json_valid_rate"] <= 1 and set(metrics["per_field"]) == {
             "causes", "symptoms", "treatment_process", "characteristics_of_illness", "treatment_effect"}
+
+
+@pytest.mark.slow
+def test_meeting_task_step(tmp_path, tiny_model):
+    """AliMeeting4MUG action items on the tiny model: windows from the train config, train, predict, official score."""
+    name = "tiny_qlora_mug_aid.yaml"
+    train_path = relocate("train", tmp_path, tiny_model, name)
+    proc = run_script("scripts/preprocess.py", "mug_aid", "--input", "dataset/samples/alimeeting4mug", "--config", train_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data_dir = tmp_path / configs.load(f"configs/train/{name}")["dataset_dir"]
+    report = json.loads((data_dir / "mug_aid" / "report.json").read_text())
+    assert report["windows"]["windows"] > report["windows"]["meetings"]  # 512 tokens: meetings span several windows
+    proc = run_script("llamafactory-cli", "train", train_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_script("llamafactory-cli", "train", relocate("predict", tmp_path, tiny_model, name))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    pred_dir = tmp_path / configs.load(f"configs/predict/{name}")["output_dir"]
+    proc = run_script("scripts/evaluate.py", "mug_aid", str(pred_dir), "--data", str(data_dir / "mug_aid" / "test.json"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    metrics = json.loads((pred_dir / "metrics.json").read_text())
+    assert metrics["meetings"] == 1 and 0 <= metrics["f1"] <= 100 and metrics["rank"] == metrics["f1"]
+    assert (pred_dir / "action_item_detection_test_submit.json").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from pathlib import Path
@@ -64,3 +65,41 @@ def download(name: str, hub: str = "modelscope", models_dir: str | Path = "model
     if not is_local_model(target):
         raise HubError(f"download of {name} finished but {target} has no config.json")
     return target
+
+
+# Datasets a user can fetch with scripts/download_data.py: name -> (ModelScope dataset, namespace, splits).
+DATASETS = {
+    "alimeeting4mug": ("Alimeeting4MUG", "modelscope", {"train": "train", "dev": "validation", "test": "test"}),
+}
+
+
+def download_dataset(name: str, out_dir: str | Path, subset: str = "default") -> list[Path]:
+    """Fetch a dataset from ModelScope and write it in the raw layout the project's reader takes
+    (AliMeeting4MUG: tab-separated ``idx``/``content``, one file per split). Files are written atomically."""
+    import csv
+
+    from qwen_recipes.io import atomic_open
+
+    if name not in DATASETS:
+        raise HubError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    if not reachable("modelscope"):
+        raise HubError(f"cannot reach {HUBS['modelscope']} (no network?). Download the files on a machine with network "
+                       f"access and put them under {out_dir}/")
+    dataset, namespace, splits = DATASETS[name]
+    from modelscope.msdatasets import MsDataset
+
+    written = []
+    for ours, theirs in splits.items():
+        try:
+            rows = MsDataset.load(dataset, namespace=namespace, subset_name=subset, split=theirs)
+        except Exception as err:  # the hub client raises many types; one line with the cause is what helps
+            raise HubError(f"loading {namespace}/{dataset} [{subset}/{theirs}] failed: {type(err).__name__}: {err}") from None
+        path = Path(out_dir) / f"{ours}.csv"
+        with atomic_open(path) as handle:
+            writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+            writer.writerow(["idx", "content"])
+            for i, row in enumerate(rows):
+                content = row["content"] if isinstance(row["content"], str) else json.dumps(row["content"], ensure_ascii=False)
+                writer.writerow([row.get("idx", i), content])
+        written.append(path)
+    return written

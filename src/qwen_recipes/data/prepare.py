@@ -162,9 +162,12 @@ def prepare(
 
     out_dir = Path(data_dir) / task.name
     options = options or {}
-    built = {s: [(item, rec) for item in splits[s] for rec in task.build_records(item, **options)]
+    if hasattr(task, "begin"):
+        task.begin()
+    # Records may carry "meta" (window spans, references) for evaluation: it goes to meta.jsonl, not to training.
+    built = {s: [(item, rec.pop("meta", {}), rec) for item in splits[s] for rec in task.build_records(item, split=s, **options)]
              for s in SPLIT_ORDER if s in splits}
-    records = {s: [rec for _, rec in pairs] for s, pairs in built.items()}
+    records = {s: [rec for _, _, rec in triples] for s, triples in built.items()}
     written = {}
     for split, rows in records.items():
         labels = Counter(r["output"] for r in rows if r["output"]) if task.dedupe_by == "text" else Counter()
@@ -197,6 +200,8 @@ def prepare(
         report["dropped_inside_items"] = inner
     if getattr(task, "split_note", "") and "all" in parts:
         report["note"] = task.split_note
+    if hasattr(task, "stats"):
+        report["windows"] = task.stats.summary()
     if lengths:
         from qwen_recipes.data.lengths import length_report
 
@@ -208,9 +213,14 @@ def prepare(
         with atomic_open(outputs[split]) as handle:
             json.dump(rows, handle, ensure_ascii=False, indent=1)
         with atomic_open(out_dir / f"{split}.meta.jsonl") as handle:
-            for item, _ in built[split]:
-                meta = {"id": getattr(item, "qid", None) or getattr(item, "key", None), "path": item.path, "line": item.line}
+            for item, extra, _ in built[split]:
+                meta = {"id": getattr(item, "qid", None) or getattr(item, "key", None), "path": item.path, "line": item.line,
+                        **extra}
                 handle.write(json.dumps(meta, ensure_ascii=False) + "\n")
+        if hasattr(task, "gold"):
+            with atomic_open(out_dir / f"{split}.gold.jsonl") as handle:
+                for item in splits[split]:
+                    handle.write(json.dumps(task.gold(item), ensure_ascii=False) + "\n")
     report_path = write_json(out_dir / "report.json", report)
     dataset_info.merge(data_dir, task.dataset_info())
     return Prepared(task.name, out_dir, outputs, report_path, report)

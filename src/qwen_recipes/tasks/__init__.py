@@ -24,7 +24,8 @@ def all_tasks() -> dict[str, Task]:
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, Task) and not inspect.isabstract(cls) and cls.__module__ == module.__name__:
+            concrete = issubclass(cls, Task) and not inspect.isabstract(cls) and getattr(cls, "name", None)
+            if concrete and cls.__module__ == module.__name__:
                 if cls.name in found:
                     raise RuntimeError(f"task name {cls.name!r} defined twice ({module.__name__})")
                 found[cls.name] = cls()

@@ -1,0 +1,43 @@
+"""AliMeeting4MUG topic segmentation (TS).
+
+- Source: AliMeeting4MUG (ICASSP 2023 MUG challenge; ModelScope dataset `modelscope/Alimeeting4MUG`): Mandarin
+  meetings, 295 train / 65 dev / 82 test1 (labels of test withheld). Reader: `qwen_recipes.readers.alimeeting`.
+- License: research use under the dataset terms (CC BY-NC-SA 4.0 on ModelScope); users download it themselves.
+- Framing: a window of paragraphs, each shown as "[P<id>]" with <id> the meeting-wide id of its last sentence,
+  -> a JSON list of the paragraph ids after which a new topic starts. Windows do not overlap; their answers
+  are merged into one boundary list per meeting (the last sentence always closes a topic).
+- Metric (official): positive-class F1 over paragraph ends pooled across meetings, Pk and WindowDiff (segeval)
+  per meeting, averaged; rank = 0.5 F1 + 0.25 (1 - Pk) + 0.25 (1 - WD). Dev baseline (PoNet): F1 25.10.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from qwen_recipes.readers.alimeeting import Meeting
+from qwen_recipes.tasks.mug_base import MeetingTask, counter, pack
+
+
+class MugTopicSegmentation(MeetingTask):
+    name = "mug_ts"
+    instruction = ("下面是一次会议的连续若干段发言，每段前标有编号 [P编号]。请找出哪些段落之后会议转入了新的议题，"
+                   "只输出这些段落编号组成的 JSON 列表，例如 [45, 98]；没有则输出 []。")
+
+    def build_records(self, example: Meeting, tokenizer: str | None = None, cutoff_len: int = 2048,
+                      **_: Any) -> list[dict[str, Any]]:
+        count = counter(tokenizer)
+        paragraphs = example.paragraphs()
+        ends = [p[-1].id for p in paragraphs]
+        units = [f"[P{p[-1].id}] " + " ".join(f"{s.speaker}：{s.text}" for s in p) for p in paragraphs]
+        windows, texts, cut = pack(units, self.budget(cutoff_len, count), count)
+        boundaries = {t.end for t in example.topics}
+        records = []
+        for w in windows:
+            ids = [ends[i] for i in w]
+            gold = [i for i in ids if i in boundaries and i != len(example.sentences)]
+            records.append({"instruction": self.instruction, "input": "\n".join(texts[i] for i in w),
+                            "output": json.dumps(gold), "meta": {"meeting": example.key, "paragraph_ends": ids}})
+        self.stats.add(example.key, len(windows), cut)
+        return records
+

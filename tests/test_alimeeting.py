@@ -1,0 +1,172 @@
+"""AliMeeting4MUG reader (variants and invariants), windows under a token budget, parsers and merging."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT
+
+from qwen_recipes.data.prepare import prepare
+from qwen_recipes.errors import DataError
+from qwen_recipes.readers import alimeeting as R
+from qwen_recipes.tasks import get_task
+from qwen_recipes.tasks.mug_base import counter, pack, parse_ids
+from qwen_recipes.tasks.mug_kpe import merge_keyphrases
+
+SAMPLES = ROOT / "dataset" / "samples" / "alimeeting4mug"
+QUIET = {"log": lambda _: None}
+
+
+def meeting(n: int = 6, key: str = "M1", **over) -> dict:
+    content = {
+        "meeting_key": key,
+        "sentences": [{"id": str(i), "speaker": "甲", "start_time": str(i * 2.0), "end_time": i * 2.0 + 1, "s": f"第{i}句话"}
+                      for i in range(1, n + 1)],
+        "paragraph_segment_ids": [{"id": "2"}, {"id": 4}, {"id": str(n)}],
+        "topic_segment_ids": [{"id": 4, "candidate": [{"title": "议题一", "key_sentence": ["1", "3"]}]},
+                              {"id": str(n), "candidate": [{"title": "议题二", "key_sentence": [str(n)]}]}],
+        "candidate": [{"key_sentence": ["1"], "key_word": ["预算", "招聘"]}, {"key_sentence": ["2"], "key_word": ["招聘"]}],
+        "action_ids": [{"id": "5"}],
+    }
+    content.update(over)
+    return content
+
+
+def write(tmp_path, rows: list[dict], name: str = "train.csv"):
+    text = "idx\tcontent\n" + "".join(f"{i}\t{json.dumps(r, ensure_ascii=False)}\n" for i, r in enumerate(rows))
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    return tmp_path / name
+
+
+def test_string_and_int_ids_and_paragraph_key_variants(tmp_path):
+    org = meeting(key="M2")
+    org["org_segment_id"] = org.pop("paragraph_segment_ids")
+    out = R.read_file(write(tmp_path, [meeting(), org, meeting(key="M3", candidate=None, topic_segment_ids=[{"id": 6}])]))
+    assert [m.key for m in out.records] == ["M1", "M2", "M3"] and out.rejected == []
+    m = out.records[0]
+    assert m.paragraph_ends == [2, 4, 6] and [t.end for t in m.topics] == [4, 6] and m.action_ids == [5]
+    assert m.topics[0].candidates[0].key_sentences == [1, 3] and m.session[0].keywords == ["预算", "招聘"]
+    assert m.topic_spans() == [(1, 4), (5, 6)] and [len(p) for p in m.paragraphs()] == [2, 2, 2]
+    assert out.records[1].paragraph_ends == [2, 4, 6]
+    assert out.records[2].session == [] and out.records[2].topics[0].candidates == []  # kept, not crashed
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "reason"),
+    [
+        ({"topic_segment_ids": [{"id": 9}]}, "topic_segment_ids", "outside sentences 1..6"),
+        ({"paragraph_segment_ids": [{"id": 4}, {"id": 2}]}, "paragraph_segment_ids", "not strictly increasing"),
+        ({"action_ids": [{"id": "x"}]}, "action_ids", "is not a sentence id"),
+        ({"sentences": []}, "sentences", "no sentences"),
+    ],
+)
+def test_broken_invariants_reject_the_meeting_only(tmp_path, over, field, reason):
+    out = R.read_file(write(tmp_path, [meeting(key="ok"), meeting(key="bad", **over)]))
+    assert [m.key for m in out.records] == ["ok"]
+    (rej,) = out.rejected
+    assert (rej.line, rej.field) == (3, field) and reason in rej.reason
+
+
+def test_sentence_ids_and_empty_sentences(tmp_path):
+    gap = meeting()
+    gap["sentences"][2]["id"] = "9"
+    empty = meeting(key="M9")
+    empty["sentences"][1]["s"] = "  "
+    out = R.read_file(write(tmp_path, [gap, empty]))
+    assert [r.reason for r in out.rejected] == ["sentence ids must run 1..N; position 3 has id '9'", "sentence 2 is empty"]
+
+
+def test_huge_cells_and_bad_header(tmp_path):
+    big = meeting(n=3000)  # a content cell of well over the csv module's default 131,072-character limit
+    big["paragraph_segment_ids"] = [{"id": 3000}]
+    big["topic_segment_ids"] = [{"id": 3000}]
+    path = write(tmp_path, [big])
+    assert path.stat().st_size > 200_000
+    assert len(R.read_file(path).records[0].sentences) == 3000
+    (tmp_path / "bad.csv").write_text("id,content\n", encoding="utf-8")
+    with pytest.raises(DataError, match="bad.csv:1: expected a header 'idx<TAB>content'"):
+        R.read_file(tmp_path / "bad.csv")
+
+
+def test_pack_respects_the_budget_and_counts_cuts():
+    count = len
+    windows, texts, cut = pack(["甲" * 30, "乙" * 30, "丙" * 30, "丁" * 200], budget=70, count=count)
+    assert windows == [[0, 1], [2], [3]]
+    assert all(sum(count(texts[i]) + 1 for i in w) <= 70 + 1 for w in windows)
+    assert cut == 130 and texts[3] == "丁" * 70
+
+
+def test_windows_use_the_real_tokenizer(tiny_model):
+    count = counter(str(tiny_model))
+    lines = [f"小王：这次招聘主要面向大一新生，第{i}次讨论。" for i in range(40)]
+    windows, texts, _ = pack(lines, budget=60, count=count)
+    assert len(windows) > 1
+    for w in windows:
+        assert sum(count(texts[i]) + 1 for i in w) <= 60 or len(w) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed", "expected"),
+    [("[3, 5]", None, ([3, 5], 0)), ("第3句和第5句", None, ([3, 5], 0)), ("1. 12\n2. 15", {12, 15}, ([12, 15], 2)),
+     ("[]", None, ([], 0)), ("无", None, ([], 0)), ("没有找到", None, (None, 0)), ("[7, 99]", {7}, ([7], 1)),
+     ("", None, (None, 0))],
+)
+def test_parse_ids(text, allowed, expected):
+    assert parse_ids(text, allowed) == expected
+
+
+def test_merge_keyphrases_ranks_by_votes_then_first_seen():
+    assert merge_keyphrases([["招聘", "预算"], ["海报", "招聘", "招聘"], ["预算 ", "面试"]]) == ["招聘", "预算", "海报", "面试"]
+
+
+def test_samples_prepare_for_every_task_with_meta_and_gold(tmp_path, tiny_model):
+    for name in ("mug_ttg", "mug_es", "mug_ts", "mug_kpe", "mug_aid"):
+        result = prepare(name, SAMPLES, tmp_path, options={"tokenizer": str(tiny_model), "cutoff_len": 512}, **QUIET)
+        counts = result.report["counts"]
+        assert counts["train"]["rejected"] == 1 and counts["train"]["kept"] == 3
+        windows = result.report["windows"]
+        assert windows["meetings"] == 5 and windows["windows"] >= 5
+        meta = [json.loads(x) for x in (tmp_path / name / "test.meta.jsonl").read_text().splitlines()]
+        rows = json.loads(result.outputs["test"].read_text(encoding="utf-8"))
+        assert len(meta) == len(rows) and all(m["meeting"] == "S0201" for m in meta)
+        gold = [json.loads(x) for x in (tmp_path / name / "test.gold.jsonl").read_text().splitlines()]
+        assert [g["meeting_key"] for g in gold] == ["S0201"]
+        task = get_task(name)
+        for r in rows:
+            assert task.parse(r["output"]) is not None, (name, r["output"])
+    ttg = json.loads((tmp_path / "mug_ttg" / "train.json").read_text(encoding="utf-8"))
+    assert len(ttg) == 3 * 3 * 3  # 3 meetings x 3 topics x 3 annotators' titles on train
+
+
+@pytest.mark.parametrize(("task", "rank"), [("mug_ts", 100.0), ("mug_aid", 100.0), ("mug_kpe", 100.0)])
+def test_training_targets_as_predictions_score_perfectly_through_windows(tmp_path, tiny_model, task, rank):
+    """Windows -> records -> 'predictions' equal to the targets -> merge per meeting -> official scorer: the round
+    trip loses nothing (TTG and ES cannot reach 100 on avg: annotators disagree, which test_mug_scoring covers)."""
+    from conftest import run_script
+
+    result = prepare(task, SAMPLES, tmp_path / "data", options={"tokenizer": str(tiny_model), "cutoff_len": 256}, **QUIET)
+    assert result.report["windows"]["windows_per_meeting_max"] > 1, "the sample meetings must span several windows"
+    rows = json.loads(result.outputs["test"].read_text(encoding="utf-8"))
+    pred_dir = tmp_path / "pred"
+    pred_dir.mkdir()
+    (pred_dir / "generated_predictions.jsonl").write_text(
+        "".join(json.dumps({"prompt": "", "predict": r["output"], "label": r["output"] + "\n"}, ensure_ascii=False) + "\n"
+                for r in rows), encoding="utf-8")
+    proc = run_script("scripts/evaluate.py", task, str(pred_dir), "--data", str(result.outputs["test"]))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    metrics = json.loads((pred_dir / "metrics.json").read_text())
+    assert metrics["rank"] == pytest.approx(rank) and metrics["merge"]["unreadable"] == 0
+    assert list(pred_dir.glob("*_test_submit.json"))
+
+
+def test_unreadable_answers_fall_back_and_are_counted(tmp_path, tiny_model):
+    from qwen_recipes.eval.mug_eval import evaluate
+
+    result = prepare("mug_es", SAMPLES, tmp_path / "data", options={"tokenizer": str(tiny_model), "cutoff_len": 512},
+                     **QUIET)
+    n = len(json.loads(result.outputs["test"].read_text(encoding="utf-8")))
+    metrics, submission = evaluate(get_task("mug_es"), ["我不知道"] * n, result.outputs["test"], tmp_path)
+    assert metrics["merge"]["fallbacks"] == n and metrics["merge"]["unreadable"] == n
+    rows = [json.loads(x) for x in submission.read_text(encoding="utf-8").splitlines()]
+    assert all(t["key_sentence"] for r in rows for t in r["topic_segment_ids"])  # never an empty hypothesis
