@@ -170,3 +170,19 @@ def test_unreadable_answers_fall_back_and_are_counted(tmp_path, tiny_model):
     assert metrics["merge"]["fallbacks"] == n and metrics["merge"]["unreadable"] == n
     rows = [json.loads(x) for x in submission.read_text(encoding="utf-8").splitlines()]
     assert all(t["key_sentence"] for r in rows for t in r["topic_segment_ids"])  # never an empty hypothesis
+
+
+def test_reference_rows_perfect_and_trivial(tmp_path, tiny_model):
+    from conftest import run_script
+
+    for name in ("mug_ts", "mug_es", "mug_ttg", "mug_kpe", "mug_aid"):
+        prepare(name, SAMPLES, tmp_path, options={"tokenizer": str(tiny_model), "cutoff_len": 512}, **QUIET)
+    proc = run_script("scripts/mug_baselines.py", "--data-dir", str(tmp_path), "--split", "test")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((tmp_path / "mug_baselines" / "test.json").read_text())
+    for task in ("mug_ts", "mug_kpe", "mug_aid"):
+        assert results[task]["perfect"]["rank"] == pytest.approx(100.0)
+    for task in ("mug_es", "mug_ttg"):  # the best reference is matched exactly; averages stay below 100
+        assert results[task]["perfect"]["max_rouge-1" if task == "mug_ttg" else "topic_max_rouge-1"] == pytest.approx(100.0)
+    for task, r in results.items():
+        assert r["trivial"]["rank"] < r["perfect"]["rank"], task

@@ -43,18 +43,21 @@ def _meeting(rng: random.Random, key: str, topic_names: list[str], string_ids: b
     for name in topic_names:
         title, lines, words = TOPICS[name]
         start = len(sentences) + 1
-        body = lines + rng.sample(FILLERS, k=rng.randint(1, 5))
+        body = rng.sample(lines, k=rng.randint(3, 5)) + rng.sample(FILLERS, k=rng.randint(1, 6))
         rng.shuffle(body)
         thing = words[rng.randrange(len(words))]
         body.insert(rng.randrange(1, len(body)), rng.choice(ACTIONS).format(who=rng.choice(SPEAKERS[1:]), thing=thing))
+        para_left = rng.randint(2, 4)  # paragraphs of 2-4 sentences, so topic ends are not every n-th paragraph
         for text in body:
             sid = len(sentences) + 1
             if "负责" in text or "交给" in text or "去联系" in text:
                 actions.append(sid)
             sentences.append({"id": sid, "speaker": rng.choice(SPEAKERS), "start_time": round(sid * 3.2, 2),
                               "end_time": round(sid * 3.2 + 2.9, 2), "s": text + "。"})
-            if (sid - start) % 3 == 2:
+            para_left -= 1
+            if para_left == 0:
                 paragraph_ends.append(sid)
+                para_left = rng.randint(2, 4)
         end = len(sentences)
         if not paragraph_ends or paragraph_ends[-1] != end:
             paragraph_ends.append(end)  # a topic always ends a paragraph
@@ -62,9 +65,11 @@ def _meeting(rng: random.Random, key: str, topic_names: list[str], string_ids: b
         variants = [title, title.replace("安排", "").replace("方案", "") + "讨论", f"关于{words[0]}的讨论"]
         candidates = [{"title": v, "key_sentence": sorted(rng.sample(content_ids, k=2), key=int)} for v in variants]
         topics.append({"id": end, "candidate": candidates})
+        # Annotators pick keywords that were said (the action sentence always names one of them).
+        spoken = [w for w in words if any(w in x for x in body)]
         for a in range(3):
             session_keys[a].append(rng.choice(content_ids))
-            keywords[a] += rng.sample(words, k=2)
+            keywords[a] += rng.sample(spoken, k=min(2, len(spoken)))
     ident = (lambda i: str(i)) if string_ids else (lambda i: i)
     for s in sentences:
         s["id"] = ident(s["id"])
