@@ -166,10 +166,15 @@ def test_unreadable_answers_fall_back_and_are_counted(tmp_path, tiny_model):
     result = prepare("mug_es", SAMPLES, tmp_path / "data", options={"tokenizer": str(tiny_model), "cutoff_len": 512},
                      **QUIET)
     n = len(json.loads(result.outputs["test"].read_text(encoding="utf-8")))
+    metas = [json.loads(x) for x in (tmp_path / "data" / "mug_es" / "test.meta.jsonl").read_text().splitlines()]
+    topic_records = sum(m["level"] == "topic" for m in metas)
+    assert 0 < topic_records < n  # topic records and session windows
     metrics, submission = evaluate(get_task("mug_es"), ["我不知道"] * n, result.outputs["test"], tmp_path)
-    assert metrics["merge"]["fallbacks"] == n and metrics["merge"]["unreadable"] == n
+    # Every topic falls back to its first sentence; the meeting's session summary falls back once.
+    assert metrics["merge"]["fallbacks"] == topic_records + 1 and metrics["merge"]["unreadable"] == n
     rows = [json.loads(x) for x in submission.read_text(encoding="utf-8").splitlines()]
     assert all(t["key_sentence"] for r in rows for t in r["topic_segment_ids"])  # never an empty hypothesis
+    assert all(r["key_sentence"] for r in rows)
 
 
 def test_reference_rows_perfect_and_trivial(tmp_path, tiny_model):

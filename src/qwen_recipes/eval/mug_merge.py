@@ -85,18 +85,23 @@ def merge(task_name: str, task, predictions: list[str], metas: list[dict[str, An
                 topics.append({"id": meta["topic"], "title": title})
             rows.append({"meeting_key": key, "topic_segment_ids": sorted(topics, key=lambda t: t["id"])})
         elif task_name == "mug_es":
-            topics, session = [], []
+            topics, session = [], set()
             for meta, pred in items:
                 ids, outside = parse_ids(pred, _window_ids(meta))
                 counts.outside_window += outside
                 counts.unreadable += ids is None
+                if meta.get("level") == "session":
+                    session |= set(ids or [])  # a window with nothing to add may rightly answer []
+                    continue
                 if not ids:
                     counts.fallbacks += 1
                     ids = [meta["span"][0]]  # the topic's first sentence: a summary is never empty
                 topics.append({"id": meta["topic"], "key_sentence": [str(i) for i in ids]})
-                session.append(str(ids[0]))
+            if not session:  # no session answer at all: the first key sentence of each topic, counted
+                counts.fallbacks += 1
+                session = {int(t["key_sentence"][0]) for t in topics} or {1}
             rows.append({"meeting_key": key, "topic_segment_ids": sorted(topics, key=lambda t: t["id"]),
-                         "key_sentence": session})
+                         "key_sentence": [str(i) for i in sorted(session)]})
         else:
             raise ValueError(f"{task_name} is not an AliMeeting4MUG task")
     return rows, counts
