@@ -127,3 +127,16 @@ def test_real_files_read_without_surprises():
     assert out.variant == "csv:label,review"
     assert out.rows == 7766
     assert [(r.reason, r.field) for r in out.rejected] == [("empty text", "review")]
+
+
+@pytest.mark.parametrize(
+    ("name", "split"),
+    [("train.tsv", "train"), ("dev-00000-of-00001.parquet", "dev"), ("validation.json", "dev"), ("PsyQA_valid.json", "dev"),
+     ("test.csv", "test"), ("trainee.json", None), ("testimonials.csv", None), ("ChnSentiCorp_htl_all.csv", None)],
+)
+def test_split_names_shared_by_all_readers(name, split):
+    from pathlib import Path
+
+    from qwen_recipes.readers.common import split_of
+
+    assert split_of(Path(name)) == split

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import run_script
+from conftest import free_port, run_script, stop_process_group
 
 from qwen_recipes.eval import judge as J
 from qwen_recipes.eval.predictions import Prediction
@@ -331,24 +330,8 @@ def test_script_missing_file_and_unreachable_judge(tmp_path):
 # ------------------------------------------------------------------------------------------------- end to end
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """The server runs in its own session: signalling its process group stops everything it started."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=20)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture
@@ -356,7 +339,7 @@ def llamafactory_api(tmp_path: Path, tiny_model: Path) -> Iterator[tuple[str, st
     """`llamafactory-cli api` serving the tiny model on 127.0.0.1 with a key; yields (base URL, key, log path)."""
     cfg = tmp_path / "api.yaml"
     cfg.write_text(f"model_name_or_path: {tiny_model}\ntemplate: qwen\ninfer_backend: huggingface\n", encoding="utf-8")
-    port, key = _free_port(), "test-key"
+    port, key = free_port(), "test-key"
     env = {
         **os.environ, **NO_PROXY,
         "API_HOST": "127.0.0.1",  # the default is 0.0.0.0: every interface
@@ -388,7 +371,7 @@ def llamafactory_api(tmp_path: Path, tiny_model: Path) -> Iterator[tuple[str, st
             time.sleep(0.5)
         yield url, key, log_path
     finally:
-        _stop(proc)
+        stop_process_group(proc)
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ import importlib.util
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, free_port, stop_process_group
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = ROOT / "outputs" / "webui" / "webui_datasets.png"
@@ -39,11 +38,6 @@ BROWSER_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    """A port nobody listens on now; the small race until the server binds it is acceptable for a test."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _port_answers(port: int) -> bool:
@@ -54,18 +48,6 @@ def _port_answers(port: int) -> bool:
         return False
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop the server and anything it spawned: it runs in its own session, so its process group is all of it."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=15)
-    except ProcessLookupError:
-        pass
 
 
 def _expected_datasets() -> list[str]:
@@ -86,7 +68,7 @@ def _require_browser() -> None:
 def webui_url(tmp_path: Path) -> Iterator[str]:
     """`llamafactory-cli webui` in the repository root (so its default data dir `data` is the project's), offline."""
     _require_browser()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "GRADIO_SERVER_NAME": "127.0.0.1",
@@ -120,7 +102,7 @@ def webui_url(tmp_path: Path) -> Iterator[str]:
             time.sleep(0.5)
         yield f"http://127.0.0.1:{port}/"
     finally:
-        _stop(proc)
+        stop_process_group(proc)
         # llamaboard_cache/ is not git-ignored; leave the working tree as the test found it.
         if not cache_existed:
             shutil.rmtree(LLAMABOARD_CACHE, ignore_errors=True)

@@ -22,9 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.readers.common import FileRead, Rejected, read_text
-
-SPLIT_PREFIXES = {"train": ("train",), "dev": ("dev", "validation", "valid", "val"), "test": ("test",)}
+from qwen_recipes.readers.common import FileRead, Rejected, read_text, split_of
 
 
 @dataclass
@@ -207,10 +205,9 @@ def find_files(path: str | Path) -> dict[str, list[Path]]:
         return {"all": [path]}
     parts: dict[str, list[Path]] = {}
     for f in sorted(p for p in path.iterdir() if p.suffix in (".csv", ".tsv")):
-        name = f.stem.lower()
-        for split, prefixes in SPLIT_PREFIXES.items():
-            if any(name.startswith(p) for p in prefixes):
-                parts.setdefault(split, []).append(f)
+        split = split_of(f)
+        if split:
+            parts.setdefault(split, []).append(f)
     if not parts:
         raise DataError("no train/dev/test .csv files", path=path)
     return parts

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.readers.common import FileRead, Rejected, read_text
+from qwen_recipes.readers.common import FileRead, Rejected, read_text, split_of
 
 # Header -> variant name, for the delimited formats.
 TSV_HEADERS: dict[tuple[str, ...], str] = {
@@ -33,7 +33,6 @@ TSV_HEADERS: dict[tuple[str, ...], str] = {
 CSV_HEADERS: dict[tuple[str, ...], str] = {("label", "review"): "csv:label,review"}
 HF_COLUMNS = ("text", "label")
 DATA_SUFFIXES = (".tsv", ".csv", ".txt", ".json", ".jsonl", ".parquet")
-SPLIT_PREFIXES = {"train": ("train",), "dev": ("dev", "validation", "valid", "val"), "test": ("test",)}
 VALID_LABELS = {"0": 0, "1": 1}
 
 
@@ -175,12 +174,6 @@ def read_file(path: str | Path, encoding: str = "utf-8") -> FileRead:
     return _read_delimited(path, read_text(path, encoding))
 
 
-def split_of(path: Path) -> str | None:
-    stem = path.name.lower()
-    for split, prefixes in SPLIT_PREFIXES.items():
-        if any(stem.startswith(p) and not stem[len(p): len(p) + 1].isalpha() for p in prefixes):
-            return split
-    return None
 
 
 def find_files(path: str | Path) -> dict[str, list[Path]]:

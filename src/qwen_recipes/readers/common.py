@@ -68,3 +68,19 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
     except LookupError:
         raise DataError(f"unknown encoding {encoding!r}", path=path) from None
     return text.removeprefix("\ufeff")
+
+
+SPLIT_NAMES = {"train": ("train",), "dev": ("dev", "validation", "valid", "val"), "test": ("test",)}
+
+
+def split_of(path: Path) -> str | None:
+    """The split a file's name announces: ``train.tsv``, ``dev-00000-of-00001.parquet``, ``PsyQA_valid.json``...
+    A name counts when it is the whole stem, or is followed (or, after an underscore, preceded) by a non-letter,
+    so ``trainee.json`` or ``testimonials.csv`` do not."""
+    stem = path.stem.lower()
+    for split, names in SPLIT_NAMES.items():
+        for n in names:
+            after = stem[len(n): len(n) + 1]
+            if (stem.startswith(n) and not after.isalpha()) or stem.endswith("_" + n):
+                return split
+    return None

@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.readers.common import FileRead, Rejected, read_text
+from qwen_recipes.readers.common import FileRead, Rejected, read_text, split_of
 
 STRATEGIES = (
     "Information", "Direct Guidance", "Approval and Reassurance", "Restatement", "Interpretation", "Self-disclosure",
     "Others",
 )
-SPLIT_NAMES = {"train": ("train",), "dev": ("valid", "dev", "validation", "val"), "test": ("test",)}
 
 
 @dataclass
@@ -132,12 +131,6 @@ def read_file(path: str | Path, encoding: str = "utf-8") -> FileRead:
     return out
 
 
-def split_of(path: Path) -> str | None:
-    stem = path.stem.lower()
-    for split, names in SPLIT_NAMES.items():
-        if any(stem == n or stem.startswith(n + "_") or stem.endswith("_" + n) for n in names):
-            return split
-    return None
 
 
 def find_files(path: str | Path) -> dict[str, list[Path]]:
