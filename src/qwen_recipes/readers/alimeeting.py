@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.readers.common import FileRead, Rejected, read_text, split_of
+from qwen_recipes.readers.common import FileRead, Rejected, find_split_files, read_text
 
 
 @dataclass
@@ -198,16 +198,4 @@ def read_file(path: str | Path, encoding: str = "utf-8") -> FileRead:
 
 
 def find_files(path: str | Path) -> dict[str, list[Path]]:
-    path = Path(path)
-    if not path.exists():
-        raise DataError("input not found", path=path, hint="download with scripts/download_data.py or pass the folder")
-    if path.is_file():
-        return {"all": [path]}
-    parts: dict[str, list[Path]] = {}
-    for f in sorted(p for p in path.iterdir() if p.suffix in (".csv", ".tsv")):
-        split = split_of(f)
-        if split:
-            parts.setdefault(split, []).append(f)
-    if not parts:
-        raise DataError("no train/dev/test .csv files", path=path)
-    return parts
+    return find_split_files(path, (".csv", ".tsv"), "download with scripts/download_data.py or pass the folder")

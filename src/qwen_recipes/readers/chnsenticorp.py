@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.readers.common import FileRead, Rejected, read_text, split_of
+from qwen_recipes.readers.common import FileRead, Rejected, find_split_files, read_text
 
 # Header -> variant name, for the delimited formats.
 TSV_HEADERS: dict[tuple[str, ...], str] = {
@@ -177,26 +177,4 @@ def read_file(path: str | Path, encoding: str = "utf-8") -> FileRead:
 
 
 def find_files(path: str | Path) -> dict[str, list[Path]]:
-    """Map split -> files. A directory with train/dev/test files keeps its split; anything else is one
-    unsplit part, ``all``, which the preprocessor splits with a seed."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError("input not found", path=path, hint="put the raw files under dataset/ or pass their path")
-    if path.is_file():
-        return {"all": [path]}
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES)
-    if not files:
-        raise DataError(f"no data files ({', '.join(DATA_SUFFIXES)}) in directory", path=path)
-    parts: dict[str, list[Path]] = {}
-    for f in files:
-        split = split_of(f)
-        if split:
-            parts.setdefault(split, []).append(f)
-    if parts:
-        return parts
-    if len(files) == 1:
-        return {"all": files}
-    raise DataError(
-        f"cannot tell the splits apart: {[f.name for f in files]}", path=path,
-        hint="name files train.*, dev.* (or validation.*), test.*, or pass a single file",
-    )
+    return find_split_files(path, DATA_SUFFIXES, "put the raw files under dataset/ or pass their path")

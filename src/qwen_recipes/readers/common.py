@@ -84,3 +84,27 @@ def split_of(path: Path) -> str | None:
             if (stem.startswith(n) and not after.isalpha()) or stem.endswith("_" + n):
                 return split
     return None
+
+
+def find_split_files(path: str | Path, suffixes: tuple[str, ...], hint: str) -> dict[str, list[Path]]:
+    """Map split -> files, for every reader. A folder whose files are named by split keeps that split; a single
+    file (or a folder holding one) is one unsplit part, ``all``, which the preprocessor splits with a seed."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError("input not found", path=path, hint=hint)
+    if path.is_file():
+        return {"all": [path]}
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+    if not files:
+        raise DataError(f"no data files ({', '.join(suffixes)}) in directory", path=path, hint=hint)
+    parts: dict[str, list[Path]] = {}
+    for f in files:
+        split = split_of(f)
+        if split:
+            parts.setdefault(split, []).append(f)
+    if parts:
+        return parts
+    if len(files) == 1:
+        return {"all": files}
+    raise DataError(f"cannot tell the splits apart: {[f.name for f in files]}", path=path,
+                    hint="name files train.*, dev.* (or valid.*, validation.*), test.*, or pass a single file")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.readers.common import FileRead, Rejected, read_text
+from qwen_recipes.readers.common import FileRead, Rejected, find_split_files, read_text
 
 SOURCE_FIELDS = ("case_description", "consultation_process", "experience_and_reflection")
 TARGET_FIELDS = ("causes", "symptoms", "treatment_process", "characteristics_of_illness", "treatment_effect")
@@ -89,12 +89,4 @@ def read_file(path: str | Path, encoding: str = "utf-8") -> FileRead:
 
 def find_files(path: str | Path) -> dict[str, list[Path]]:
     """The set is one file with no split: the preprocessor makes a seeded hold-out or k-fold split."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError("input not found", path=path, hint="pass Emotion_Summary.jsonl")
-    if path.is_dir():
-        files = sorted(path.glob("*.jsonl"))
-        if len(files) != 1:
-            raise DataError(f"expected one .jsonl file, found {[f.name for f in files]}", path=path)
-        path = files[0]
-    return {"all": [path]}
+    return find_split_files(path, (".jsonl",), "pass Emotion_Summary.jsonl")

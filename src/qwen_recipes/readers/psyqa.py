@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.readers.common import FileRead, Rejected, read_text, split_of
+from qwen_recipes.readers.common import FileRead, Rejected, find_split_files, read_text
 
 STRATEGIES = (
     "Information", "Direct Guidance", "Approval and Reassurance", "Restatement", "Interpretation", "Self-disclosure",
@@ -134,21 +134,5 @@ def read_file(path: str | Path, encoding: str = "utf-8") -> FileRead:
 
 
 def find_files(path: str | Path) -> dict[str, list[Path]]:
-    """A single file (example or full release) is unsplit; a folder with train/valid/test files keeps its split."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError("input not found", path=path, hint="pass PsyQA_example.json, PsyQA_full.json or the mirror's folder")
-    if path.is_file():
-        return {"all": [path]}
-    files = sorted(p for p in path.glob("*.json") if p.is_file())
-    parts: dict[str, list[Path]] = {}
-    for f in files:
-        split = split_of(f)
-        if split:
-            parts.setdefault(split, []).append(f)
-    if parts:
-        return parts
-    if len(files) == 1:
-        return {"all": files}
-    raise DataError(f"cannot tell the splits apart: {[f.name for f in files]}", path=path,
-                    hint="name files train.json, valid.json, test.json, or pass one file")
+    """The example file or the full release is one unsplit file; the mirror's train/valid/test files keep their split."""
+    return find_split_files(path, (".json",), "pass PsyQA_example.json, PsyQA_full.json or the mirror's folder")
