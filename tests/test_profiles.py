@@ -46,7 +46,12 @@ def test_every_gpu_config_names_a_profile_and_its_needs_line_states_the_card(pat
     if path.name.startswith("tiny_"):
         assert name is None, "the tiny configs run on CPU: no GPU profile"
         return
-    assert name in profiles.names(), "every GPU config names a profile"
+    if "_chnsenticorp" in path.name:
+        # Reviews are ~150 tokens: 32k packed tokens per step would be ~200 reviews and ~80 steps in all, so
+        # the sentiment recipes keep their own batch (a hyper-parameter there, and fast anyway).
+        assert name is None, "the ChnSentiCorp recipes keep their own batch"
+        return
+    assert name in profiles.names(), "every long-text GPU config names a profile"
     if "-7b-instruct_lora_" in path.name:  # bf16 LoRA of a 7B: ~15 GB of weights alone, no room to train on 24 GB
         assert int(name.removesuffix("gb")) >= 48
     needs = next(line for line in text.splitlines() if line.startswith("# Needs:"))
@@ -120,7 +125,7 @@ def test_changing_the_name_in_the_header_moves_the_whole_config_to_the_other_car
 
 def test_a_config_without_a_profile_is_left_alone():
     for path in TRAIN:
-        if path.name.startswith("tiny_"):
+        if path.name.startswith("tiny_") or "_chnsenticorp" in path.name:
             assert profiles.render(path) is None
 
 

@@ -1,4 +1,5 @@
-"""Atomic file writing: a failed command never leaves a half-written output behind."""
+"""Atomic file writing (a failed command never leaves a half-written output behind), and JSON reading whose
+errors name the file and line."""
 
 from __future__ import annotations
 
@@ -26,6 +27,19 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_json(path: str | Path, missing: str = "not found", hint: str | None = None) -> Any:
+    """Parsed JSON of ``path``; a missing file or invalid JSON is a DataError naming the file (and line)."""
+    from qwen_recipes.errors import DataError
+
+    path = Path(path)
+    if not path.exists():
+        raise DataError(missing, path=path, hint=hint)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise DataError(f"invalid JSON ({err.msg})", path=path, line=err.lineno) from None
 
 
 def write_json(path: str | Path, obj: Any, indent: int | None = 2) -> Path:

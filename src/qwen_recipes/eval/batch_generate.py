@@ -44,7 +44,7 @@ from typing import Any
 
 from qwen_recipes import configs
 from qwen_recipes.errors import DataError
-from qwen_recipes.io import write_json, write_jsonl
+from qwen_recipes.io import read_json, write_json, write_jsonl
 
 PREDICTIONS = "generated_predictions.jsonl"
 SPEED = "predict_speed.json"
@@ -174,12 +174,7 @@ def dataset_entry(dataset_dir: Path, name: str) -> tuple[Path, dict[str, Any]]:
     """The data file of ``name`` (``file_name`` relative to ``dataset_dir``, as LLaMA-Factory resolves it) and the
     entry itself. Only what our preprocessors write is accepted: a local Alpaca file."""
     info_path = dataset_dir / "dataset_info.json"
-    if not info_path.exists():
-        raise DataError("not found", path=info_path, hint="run scripts/preprocess.py, or fix dataset_dir in the config")
-    try:
-        info = json.loads(info_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise DataError(f"invalid JSON ({err.msg})", path=info_path, line=err.lineno) from None
+    info = read_json(info_path, hint="run scripts/preprocess.py, or fix dataset_dir in the config")
     if name not in info:
         raise DataError(f"no dataset {name!r} (known: {', '.join(sorted(info)) or 'none'})", path=info_path,
                         field="eval_dataset")

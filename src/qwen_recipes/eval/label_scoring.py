@@ -11,7 +11,6 @@ labels got (low for a zero-shot model that wants to say something else).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from qwen_recipes.errors import DataError
+from qwen_recipes.io import read_json
 
 
 class AdapterMismatch(ValueError):
@@ -218,12 +218,7 @@ class LabelScorer:
 def read_records(path: str | Path) -> list[dict[str, str]]:
     """An Alpaca JSON file written by the preprocessor."""
     path = Path(path)
-    if not path.exists():
-        raise DataError("data file not found", path=path, hint="run scripts/preprocess.py first")
-    try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise DataError(f"invalid JSON ({err.msg})", path=path, line=err.lineno) from None
+    rows = read_json(path, "data file not found", hint="run scripts/preprocess.py first")
     for i, row in enumerate(rows, start=1):
         for key in ("instruction", "input", "output"):
             if not isinstance(row.get(key), str):
