@@ -152,6 +152,7 @@ def test_cpu_smoke_run_side_by_side(tmp_path, tiny_model):
     results = json.loads((out / "results.json").read_text())
     assert [r["name"] for r in results] == ["unpacked", "24gb-profile"]
     assert all(r["status"] == "ok" and r["steps_measured"] == smoke["steps"] for r in results)
+    assert all(r["software"]["llamafactory"] == "0.9.5" and r["software"]["torch"] for r in results)
     unpacked, packed = results
     assert (unpacked["packing"], packed["packing"]) == ("no", "neat")
     cutoff = smoke["overrides"]["cutoff_len"]

@@ -46,6 +46,26 @@ def count_batch(input_ids: Any, attention_mask: Any, pad_id: int | None) -> tupl
     return real.sum(), (lengths * (lengths + 1) // 2).sum()
 
 
+SOFTWARE = ("torch", "transformers", "peft", "bitsandbytes", "llamafactory", "liger-kernel", "deepspeed", "triton")
+
+
+def software() -> dict[str, str | None]:
+    """Versions that move these numbers (the same settings ran 2x apart on two software stacks)."""
+    from importlib import metadata
+
+    import torch
+
+    found: dict[str, str | None] = {}
+    for name in SOFTWARE:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    found["cuda"] = torch.version.cuda
+    found["cpus"] = str(os.cpu_count())
+    return found
+
+
 class ThroughputMeter(TrainerCallback):
     """Writes ``<out>/rank<k>.json``: per-step wall time, tokens and attended pairs, peak memory, device."""
 
@@ -100,6 +120,7 @@ class ThroughputMeter(TrainerCallback):
             "device": torch.cuda.get_device_name() if cuda else "cpu",
             "peak_allocated_gib": torch.cuda.max_memory_allocated() / 2**30 if cuda else None,
             "peak_reserved_gib": torch.cuda.max_memory_reserved() / 2**30 if cuda else None,
+            "software": software(),
             "steps": self.steps,
         }
         self.out.mkdir(parents=True, exist_ok=True)

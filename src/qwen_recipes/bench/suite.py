@@ -139,7 +139,8 @@ def summarize(run: dict[str, Any], args: dict[str, Any], meter_dir: Path, warmup
     peak = flops.peak_tflops(ranks[0]["device"])
     mfu = step_flops / (seconds * peak * 1e12 * world) if peak and seconds > 0 else None
     return {
-        "device": ranks[0]["device"], "gpus": world, "steps_measured": len(steady[0]), "seconds": seconds,
+        "device": ranks[0]["device"], "gpus": world, "software": ranks[0].get("software"),
+        "steps_measured": len(steady[0]), "seconds": seconds,
         "tokens": tokens, "tokens_per_s": tokens / seconds, "tokens_per_s_per_gpu": tokens / seconds / world,
         "mfu": mfu, "tflops_per_gpu": step_flops / seconds / world / 1e12,
         "peak_allocated_gib": _max_of(ranks, "peak_allocated_gib"), "peak_reserved_gib": _max_of(ranks, "peak_reserved_gib"),
