@@ -132,11 +132,23 @@ def test_deepspeed_configs_leave_batch_to_llamafactory():
     assert sorted(stages.values()) == [2, 3]
 
 
-def test_failed_run_is_reported_and_suite_goes_on(tmp_path):
-    spec = {"runs": [{"name": "bad", "config": "configs/train/tiny_qlora_psyqa.yaml", "profile": "36gb"}]}
-    results = suite.run_suite(spec, tmp_path, steps=1, warmup=0, log=lambda _: None)
-    assert results[0]["status"] == "failed" and "36gb" in results[0]["error"]
-    assert "failed" in (tmp_path / "results.md").read_text()
+def test_suite_with_unknown_profile_fails_before_anything_runs(tmp_path):
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump({"runs": [{"name": "bad", "config": "configs/train/tiny_qlora_psyqa.yaml",
+                                              "profile": "36gb"}]}))
+    with pytest.raises(ValueError, match=r"suite\.yaml: run 'bad': no profile '36gb'"):
+        suite.load_suite(path)
+
+
+def test_failed_run_is_reported_and_suite_goes_on(tmp_path, tiny_model):
+    bad = {"model_name_or_path": str(tiny_model), "finetuning_type": "bogus"}
+    spec = {"runs": [{"name": "bad", "config": "configs/train/tiny_qlora_psyqa.yaml", "overrides": bad},
+                     {"name": "missing", "config": "configs/train/tiny_qlora_psyqa.yaml",
+                      "overrides": {"model_name_or_path": str(tmp_path / "nowhere")}}]}
+    results = suite.run_suite(spec, tmp_path / "out", steps=1, warmup=0, log=lambda _: None)
+    assert [r["status"] for r in results] == ["failed", "failed"]
+    assert "Invalid fine-tuning method" in results[0]["error"] and "nowhere" in results[1]["error"]
+    assert (tmp_path / "out" / "results.md").read_text().count(" | failed: ") == 2
 
 
 @pytest.mark.slow

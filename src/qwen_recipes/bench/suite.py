@@ -53,6 +53,15 @@ def load_suite(path: str | Path) -> dict[str, Any]:
                 raise ValueError(f"{path}: run {i} has no `{key}`")
         if not Path(run["config"]).exists():
             raise FileNotFoundError(f"{path}: run {run['name']!r}: config {run['config']} not found")
+        # Checked before any model is built: a typo should not cost GPU time.
+        if run.get("profile"):
+            try:
+                profiles.load(run["profile"])
+            except KeyError as err:
+                raise ValueError(f"{path}: run {run['name']!r}: {err.args[0]}") from None
+        deepspeed = {**(suite.get("overrides") or {}), **(run.get("overrides") or {})}.get("deepspeed")
+        if deepspeed and not Path(deepspeed).exists():
+            raise FileNotFoundError(f"{path}: run {run['name']!r}: DeepSpeed config {deepspeed} not found")
     names = [r["name"] for r in suite["runs"]]
     if len(set(names)) != len(names):
         raise ValueError(f"{path}: run names must be unique, got {names}")
