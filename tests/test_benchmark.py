@@ -46,7 +46,7 @@ def test_count_batch_neat_packing_segments_and_4d_mask_agree():
 
 
 def test_lora_flops_worked_by_hand():
-    toy = flops.Shape(hidden=4, intermediate=8, layers=1, heads=2, kv_heads=1, vocab=10, head_dim=2)
+    toy = architectures.Shape(hidden=4, intermediate=8, layers=1, heads=2, kv_heads=1, vocab=10, head_dim=2)
     # Frozen linears: q 16, k 8, v 8, o 16, gate 32, up 32, down 32 = 144; rank-1 LoRA pairs: 64; lm_head 40.
     # fwd 2*(144+64+40) + input grads 2*(144+64+40) + LoRA weight grads 2*64 + recompute 2*(144+64).
     lora = flops.Method(lora_rank=1, gradient_checkpointing=True)
@@ -69,7 +69,7 @@ def test_method_reads_llamafactory_keys():
 
 @pytest.mark.parametrize(("shape", "published"), [("qwen2.5-7b", 7.62e9), ("qwen2.5-1.5b", 1.54e9)])
 def test_published_shapes_match_parameter_counts(shape, published):
-    s = flops.Shape.from_config(architectures.SHAPES[shape])
+    s = architectures.Shape.from_config(architectures.SHAPES[shape])
     linears = sum(i * o for i, o in s.linears().values()) * s.layers
     embeddings = s.hidden * s.vocab * (1 if architectures.SHAPES[shape]["tie_word_embeddings"] else 2)
     # Biases and norms are the remaining ~0.1%.

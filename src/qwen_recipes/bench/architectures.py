@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,36 @@ SHAPES: dict[str, dict[str, Any]] = {
     },
 }
 SHAPES["qwen2-7b"] = dict(SHAPES["qwen2.5-7b"], rope_theta=1000000.0)
+@dataclass(frozen=True)
+class Shape:
+    """The sizes that fix a Qwen2-style decoder's linear layers, read from a config (object or dict)."""
+
+    hidden: int
+    intermediate: int
+    layers: int
+    heads: int
+    kv_heads: int
+    vocab: int
+    head_dim: int
+
+    @classmethod
+    def from_config(cls, config: Any) -> Shape:
+        get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
+        heads = get("num_attention_heads")
+        return cls(
+            hidden=get("hidden_size"), intermediate=get("intermediate_size"), layers=get("num_hidden_layers"),
+            heads=heads, kv_heads=get("num_key_value_heads") or heads, vocab=get("vocab_size"),
+            head_dim=get("head_dim") or get("hidden_size") // heads,
+        )
+
+    def linears(self) -> dict[str, tuple[int, int]]:
+        """(in, out) of each linear layer of one decoder layer."""
+        d, q, kv, m = self.hidden, self.heads * self.head_dim, self.kv_heads * self.head_dim, self.intermediate
+        return {"q_proj": (d, q), "k_proj": (d, kv), "v_proj": (d, kv), "o_proj": (q, d),
+                "gate_proj": (d, m), "up_proj": (d, m), "down_proj": (m, d)}
+
+
+
 # Hub names -> shape. Instruct and base models share a shape.
 _NAME = re.compile(r"qwen(2(?:\.5)?)-(\d+(?:\.\d+)?b)", re.IGNORECASE)
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from qwen_recipes.bench.architectures import Shape
+
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 # Dense bf16 tensor-core peak of each card (vendor datasheets, no sparsity), TFLOP/s.
@@ -36,33 +38,6 @@ def peak_tflops(device_name: str) -> float | None:
     if "h100" in device_name.lower():
         return PEAK_TFLOPS["H100 SXM"]
     return None
-
-
-@dataclass(frozen=True)
-class Shape:
-    hidden: int
-    intermediate: int
-    layers: int
-    heads: int
-    kv_heads: int
-    vocab: int
-    head_dim: int
-
-    @classmethod
-    def from_config(cls, config: Any) -> Shape:
-        get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
-        heads = get("num_attention_heads")
-        return cls(
-            hidden=get("hidden_size"), intermediate=get("intermediate_size"), layers=get("num_hidden_layers"),
-            heads=heads, kv_heads=get("num_key_value_heads") or heads, vocab=get("vocab_size"),
-            head_dim=get("head_dim") or get("hidden_size") // heads,
-        )
-
-    def linears(self) -> dict[str, tuple[int, int]]:
-        """(in, out) of each linear layer of one decoder layer."""
-        d, q, kv, m = self.hidden, self.heads * self.head_dim, self.kv_heads * self.head_dim, self.intermediate
-        return {"q_proj": (d, q), "k_proj": (d, kv), "v_proj": (d, kv), "o_proj": (q, d),
-                "gate_proj": (d, m), "up_proj": (d, m), "down_proj": (m, d)}
 
 
 @dataclass(frozen=True)

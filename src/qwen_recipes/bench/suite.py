@@ -42,6 +42,11 @@ DROP_KEYS = ("eval_dataset", "val_size", "eval_steps", "load_best_model_at_end",
              "save_steps", "save_total_limit", "num_train_epochs", "resume_from_checkpoint")
 
 
+def overrides_of(suite: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    """A run's LLaMA-Factory overrides: the suite's, then the run's own on top."""
+    return {**(suite.get("overrides") or {}), **(run.get("overrides") or {})}
+
+
 def load_suite(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     suite = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -59,7 +64,7 @@ def load_suite(path: str | Path) -> dict[str, Any]:
                 profiles.load(run["profile"])
             except KeyError as err:
                 raise ValueError(f"{path}: run {run['name']!r}: {err.args[0]}") from None
-        deepspeed = {**(suite.get("overrides") or {}), **(run.get("overrides") or {})}.get("deepspeed")
+        deepspeed = overrides_of(suite, run).get("deepspeed")
         if deepspeed and not Path(deepspeed).exists():
             raise FileNotFoundError(f"{path}: run {run['name']!r}: DeepSpeed config {deepspeed} not found")
     names = [r["name"] for r in suite["runs"]]
@@ -90,7 +95,7 @@ def resolve_args(run: dict[str, Any], suite: dict[str, Any], steps: int, warmup:
                  dataset_dir: Path, dataset: str) -> dict[str, Any]:
     """The full LLaMA-Factory argument dict of one run: config, then profile, then suite and run overrides."""
     args = configs.load(run["config"])
-    overrides = {**(suite.get("overrides") or {}), **(run.get("overrides") or {})}
+    overrides = overrides_of(suite, run)
     cutoff = int(overrides.get("cutoff_len", args.get("cutoff_len", 2048)))
     if run.get("profile"):
         args.update(profiles.load(run["profile"]).resolve(cutoff))
@@ -142,7 +147,7 @@ def summarize(run: dict[str, Any], args: dict[str, Any], meter_dir: Path, warmup
     seconds = sum(s["seconds"] for s in steady[0])  # rank 0's clock; ranks meet at every optimizer step
     tokens = sum(s["tokens"] for r in steady for s in r)
     config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
-    shape, method = flops.Shape.from_config(config), flops.Method.from_args(args)
+    shape, method = architectures.Shape.from_config(config), flops.Method.from_args(args)
     step_flops = sum(flops.step_flops(shape, method, s["tokens"], s["pairs"]) for r in steady for s in r)
     world = ranks[0]["world_size"]
     peak = flops.peak_tflops(ranks[0]["device"])
@@ -190,8 +195,7 @@ def run_suite(suite: dict[str, Any], out: Path, *, steps: int, warmup: int, only
         record: dict[str, Any] = {"name": name, "config": run["config"], "profile": run.get("profile"),
                                   "baseline": bool(run.get("baseline"))}
         try:
-            overrides = {**(suite.get("overrides") or {}), **(run.get("overrides") or {})}
-            config_model = overrides.get("model_name_or_path") or configs.load(run["config"])["model_name_or_path"]
+            config_model = overrides_of(suite, run).get("model_name_or_path") or configs.load(run["config"])["model_name_or_path"]
             model_dir, shape = _model_for(config_model, cache, log)
             from transformers import AutoTokenizer
 

@@ -46,21 +46,14 @@ def check_adapter(base: str, adapter: str) -> None:
     from safetensors import safe_open
     from transformers import AutoConfig
 
+    from qwen_recipes.bench.architectures import Shape
+
     cfg_path = Path(adapter) / "adapter_config.json"
     weights = Path(adapter) / "adapter_model.safetensors"
     if not cfg_path.exists() or not weights.exists():
         raise AdapterMismatch(f"{adapter}: no adapter_config.json / adapter_model.safetensors (not a LoRA adapter folder)")
     config = AutoConfig.from_pretrained(base)
-    hidden = config.hidden_size
-    heads, kv_heads = config.num_attention_heads, getattr(config, "num_key_value_heads", config.num_attention_heads)
-    head_dim = getattr(config, "head_dim", None) or hidden // heads
-    # (in_features, out_features) of each Qwen2/Llama-style linear layer, from the config alone.
-    expected = {
-        "q_proj": (hidden, heads * head_dim), "k_proj": (hidden, kv_heads * head_dim),
-        "v_proj": (hidden, kv_heads * head_dim), "o_proj": (heads * head_dim, hidden),
-        "gate_proj": (hidden, config.intermediate_size), "up_proj": (hidden, config.intermediate_size),
-        "down_proj": (config.intermediate_size, hidden),
-    }
+    expected = Shape.from_config(config).linears()  # (in_features, out_features) of each linear, from the config
     with safe_open(str(weights), framework="pt") as f:
         for key in f.keys():  # noqa: SIM118 (safe_open is not iterable)
             module = next((m for m in expected if f".{m}." in key), None)
