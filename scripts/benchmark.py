@@ -11,6 +11,7 @@ run; the numbers mean something only on a GPU.
 Examples:
   python scripts/benchmark.py benchmarks/h100_qwen2.5-7b_qlora.yaml
   python scripts/benchmark.py configs/train/qwen2.5-1.5b-instruct_qlora_psyqa.yaml --profile 24gb 80gb
+  python scripts/benchmark.py benchmarks/h100_qwen2.5-1.5b_qlora.yaml --only 80gb --merge   (re-measure one row)
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=None, help="steps left out of the figures (default: suite's, else 2)")
     ap.add_argument("--only", nargs="+", default=None, help="run only these run names of the suite")
     ap.add_argument("--out", default=None, help="output folder (default: outputs/bench/<suite or 'adhoc'>)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the rows of an earlier results.json in --out that this call does not rerun")
     args = ap.parse_args()
 
     from qwen_recipes.bench import suite as bench
@@ -44,7 +47,8 @@ def main() -> int:
     steps = args.steps or int(spec.get("steps", 6))
     warmup = args.warmup if args.warmup is not None else int(spec.get("warmup", 2))
     console.print(f"[bold]benchmark[/] {label}: {len(spec['runs'])} runs, {warmup} warm-up + {steps} measured steps each")
-    results = bench.run_suite(spec, out, steps=steps, warmup=warmup, only=args.only, log=console.print)
+    results = bench.run_suite(spec, out, steps=steps, warmup=warmup, only=args.only, log=console.print,
+                              merge=args.merge)
     console.print((out / "results.md").read_text(encoding="utf-8"))
     outputs("outputs:", [out / "results.json", out / "results.md", *(out / r["name"] / "train.log" for r in results)])
     return 0 if all(r["status"] == "ok" for r in results) else 1

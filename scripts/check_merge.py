@@ -31,7 +31,8 @@ def main() -> int:
     verdict = "[green]OK[/]" if result.ok else "[red]FAILED[/]"
     console.print(
         f"  {verdict}: max |merged - (base+adapter)| = {result.max_diff_merged_vs_reference:.3g} "
-        f"(dtype {result.dtype}); max |base - (base+adapter)| = {result.max_diff_base_vs_reference:.3g}; "
+        f"(allowed {result.tolerance:.3g}: {result.dtype} rounding alone gives {result.rounding_budget:.3g}); "
+        f"max |base - (base+adapter)| = {result.max_diff_base_vs_reference:.3g}; "
         f"{result.weights_changed} weight tensors changed"
     )
     outputs("outputs:", [path])

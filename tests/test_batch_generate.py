@@ -216,3 +216,27 @@ def test_compare_reports_the_first_difference(tmp_path):
     assert "'a1'" in proc.stdout and "'different'" in proc.stdout
     proc = run_script("scripts/compare_predictions.py", str(tmp_path / "a"), str(tmp_path / "missing"))
     assert proc.returncode == 2 and "predictions not found" in proc.stdout
+
+
+def test_full_determinism_is_honoured_before_the_model_loads(workspace, tiny_model, tmp_path, monkeypatch):
+    """``full_determinism: true`` in a predict config switches deterministic kernels on, with the config's seed, as
+    the Trainer does for do_predict; without it nothing is switched."""
+    import transformers
+
+    calls: list[int] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake(seed: int) -> None:
+        calls.append(seed)
+        raise Stop
+
+    monkeypatch.setattr(transformers, "enable_full_determinism", fake)
+    (tmp_path / "data").symlink_to(workspace / "data")
+    config = write_config(tmp_path, tiny_model)
+    with pytest.raises(Stop):
+        bg.predict(config, tmp_path / "ours", overrides=[*OVERRIDES, "full_determinism=true", "seed=7"], device="cpu",
+                   log=lambda _: None)
+    assert calls == [7]
+    assert not bg.settings_from(config, OVERRIDES).full_determinism

@@ -102,6 +102,13 @@ def test_build_random_writes_complete_model(tmp_path, tiny_model, monkeypatch):
     assert (config["hidden_size"], config["vocab_size"], config["torch_dtype" if "torch_dtype" in config else "dtype"]) == (
         32, 4096, "bfloat16")
     assert (out / "tokenizer_config.json").exists() and not (tmp_path / "m.partial").exists()
+    # Ids beyond the tokenizer can never win greedy decoding: their output rows are zero, the others are not.
+    from safetensors.torch import load_file
+    from transformers import AutoTokenizer
+
+    head = load_file(out / "model.safetensors")["lm_head.weight"]
+    known = len(AutoTokenizer.from_pretrained(str(tiny_model)))
+    assert known < 4096 and not head[known:].any() and bool(head[:known].abs().sum(dim=1).all())
 
 
 def test_every_shipped_suite_names_existing_files():
@@ -150,6 +157,26 @@ def test_failed_run_is_reported_and_suite_goes_on(tmp_path, tiny_model):
     assert [r["status"] for r in results] == ["failed", "failed"]
     assert "Invalid fine-tuning method" in results[0]["error"] and "nowhere" in results[1]["error"]
     assert (tmp_path / "out" / "results.md").read_text().count(" | failed: ") == 2
+
+
+def test_merge_keeps_rows_not_rerun_in_suite_order(tmp_path, tiny_model):
+    """--merge: a re-measured run replaces its namesake, the other earlier rows stay, suite order holds."""
+    out = tmp_path / "out"
+    out.mkdir()
+    earlier = [{"name": n, "status": "failed", "error": "earlier"} for n in ("first", "bad", "gone")]
+    (out / "results.json").write_text(json.dumps(earlier))
+    bad = {"model_name_or_path": str(tiny_model), "finetuning_type": "bogus"}
+    spec = {"runs": [{"name": "first", "config": "configs/train/tiny_qlora_psyqa.yaml"},
+                     {"name": "bad", "config": "configs/train/tiny_qlora_psyqa.yaml", "overrides": bad}]}
+    fresh = suite.run_suite(spec, out, steps=1, warmup=0, only=["bad"], log=lambda _: None, merge=True)
+    assert [r["name"] for r in fresh] == ["bad"] and fresh[0]["date"]
+    rows = json.loads((out / "results.json").read_text())
+    assert [(r["name"], r["error"][:7]) for r in rows] == [("first", "earlier"), ("bad", "exit 1:"), ("gone", "earlier")]
+    # Without --merge the earlier rows are gone; an unknown run name is an error, not an empty table.
+    suite.run_suite(spec, out, steps=1, warmup=0, only=["bad"], log=lambda _: None)
+    assert [r["name"] for r in json.loads((out / "results.json").read_text())] == ["bad"]
+    with pytest.raises(KeyError, match="no run named nope"):
+        suite.run_suite(spec, out, steps=1, warmup=0, only=["nope"], log=lambda _: None)
 
 
 @pytest.mark.slow

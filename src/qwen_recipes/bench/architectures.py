@@ -78,6 +78,10 @@ def build_random(shape: str, out: str | Path, tokenizer_dir: str | Path, seed: i
 
     Built on the GPU when there is one (a 7B model takes ~40 s there, far longer on CPU), written to a temporary
     sibling and renamed, so an interrupted build never leaves a folder that looks complete.
+
+    The ``lm_head`` rows of ids the tokenizer does not have are zero: with the tiny tokenizer (2k ids) against
+    the real vocabulary (152k) a random model would otherwise almost always pick an id that decodes to nothing,
+    and two generations could not be compared as text. A zero row costs the same matmul, so speed is unchanged.
     """
     import torch
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
@@ -99,6 +103,8 @@ def build_random(shape: str, out: str | Path, tokenizer_dir: str | Path, seed: i
             model = Qwen2ForCausalLM(config)
     finally:
         torch.set_default_dtype(previous)
+    with torch.no_grad():
+        model.get_output_embeddings().weight[len(tokenizer):] = 0
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)

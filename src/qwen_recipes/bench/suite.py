@@ -32,7 +32,7 @@ import yaml
 
 from qwen_recipes import configs, profiles
 from qwen_recipes.bench import architectures, flops
-from qwen_recipes.io import write_json, write_text
+from qwen_recipes.io import read_json, write_json, write_text
 
 TOKENIZER_DIR = Path("outputs/models/tiny-qwen2")
 MODEL_CACHE = Path("outputs/bench/models")
@@ -180,12 +180,29 @@ def describe(args: dict[str, Any], nproc: int) -> dict[str, Any]:
     }
 
 
+def merge_rows(earlier: list[dict[str, Any]], fresh: list[dict[str, Any]], order: list[str]) -> list[dict[str, Any]]:
+    """``earlier`` rows with ``fresh`` ones replacing their namesakes, in the suite's run order (others last)."""
+    rows = {r["name"]: r for r in earlier} | {r["name"]: r for r in fresh}
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(rows.values(), key=lambda r: rank.get(r["name"], len(rank)))
+
+
 def run_suite(suite: dict[str, Any], out: Path, *, steps: int, warmup: int, only: list[str] | None = None,
-              log: Callable[[str], None] = print, env: dict[str, str] | None = None) -> list[dict[str, Any]]:
+              log: Callable[[str], None] = print, env: dict[str, str] | None = None,
+              merge: bool = False) -> list[dict[str, Any]]:
+    """Run the suite's runs (those named in ``only``, if given); write ``out``/results.json and results.md.
+
+    With ``merge``, the rows of an earlier results.json in ``out`` that this call does not rerun are kept, so one
+    run can be re-measured or added without rerunning the rest; every row carries the date it was measured.
+    """
     out.mkdir(parents=True, exist_ok=True)
     cache = Path(suite.get("model_cache", MODEL_CACHE))
-    results = []
+    results: list[dict[str, Any]] = []
     runs = [r for r in suite["runs"] if not only or r["name"] in only]
+    if only and (unknown := sorted(set(only) - {r["name"] for r in suite["runs"]})):
+        raise KeyError(f"no run named {', '.join(unknown)} in the suite (have: {', '.join(r['name'] for r in suite['runs'])})")
+    earlier = read_json(out / "results.json") if merge and (out / "results.json").exists() else []
+    order = [r["name"] for r in suite["runs"]]
     for index, run in enumerate(runs, start=1):
         name, nproc = run["name"], int(run.get("nproc", 1))
         run_dir = out / name.replace("/", "_")
@@ -193,7 +210,7 @@ def run_suite(suite: dict[str, Any], out: Path, *, steps: int, warmup: int, only
         meter_dir = run_dir / "meter"
         log(f"[{index}/{len(runs)}] {name}: {run['config']} profile={run.get('profile')} gpus={nproc}")
         record: dict[str, Any] = {"name": name, "config": run["config"], "profile": run.get("profile"),
-                                  "baseline": bool(run.get("baseline"))}
+                                  "baseline": bool(run.get("baseline")), "date": time.strftime("%Y-%m-%d")}
         try:
             config_model = overrides_of(suite, run).get("model_name_or_path") or configs.load(run["config"])["model_name_or_path"]
             model_dir, shape = _model_for(config_model, cache, log)
@@ -240,8 +257,10 @@ def run_suite(suite: dict[str, Any], out: Path, *, steps: int, warmup: int, only
             record["error"] = str(err)
             log(f"  failed: {err}")
         results.append(record)
-        write_json(out / "results.json", results)
-    write_text(out / "results.md", markdown(results))
+        write_json(out / "results.json", merge_rows(earlier, results, order))
+    rows = merge_rows(earlier, results, order)
+    write_json(out / "results.json", rows)
+    write_text(out / "results.md", markdown(rows))
     return results
 
 
@@ -258,7 +277,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
     base = next((r for r in results if r.get("baseline") and r.get("status") == "ok"),
                 next((r for r in results if r.get("status") == "ok"), None))
     header = ["run", "GPU", "model", "method", "profile", "batch (bs x acc x gpus)", "cutoff", "packing", "liger",
-              "grad ckpt", "tokens/s", "tokens/s/GPU", "speed-up", "MFU", "peak alloc GiB", "peak reserved GiB"]
+              "grad ckpt", "tokens/s", "tokens/s/GPU", "speed-up", "MFU", "peak alloc GiB", "peak reserved GiB", "measured"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in results:
         if r.get("status") != "ok":
@@ -270,6 +289,6 @@ def markdown(results: list[dict[str, Any]]) -> str:
             r["name"], gpu, r["model"], r["method"], r.get("profile") or "-", r["batch"], str(r["cutoff_len"]), r["packing"],
             "yes" if r["liger"] else "no", "yes" if r["grad_ckpt"] else "no", f"{r['tokens_per_s']:,.0f}",
             f"{r['tokens_per_s_per_gpu']:,.0f}", f"{speed:.2f}x", _fmt_pct(r["mfu"]), _fmt_gib(r["peak_allocated_gib"]),
-            _fmt_gib(r["peak_reserved_gib"]),
+            _fmt_gib(r["peak_reserved_gib"]), r.get("date") or "-",
         ]) + " |")
     return "\n".join(lines) + "\n"
