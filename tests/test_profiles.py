@@ -16,6 +16,7 @@ from qwen_recipes.errors import DataError
 TRAIN = configs.all_configs()["train"]
 QLORA_7B = Path("configs/train/qwen2.5-7b-instruct_qlora_emotion_summary.yaml")
 QLORA_7B_2K = Path("configs/train/qwen2.5-7b-instruct_qlora_psyqa.yaml")
+LORA_7B = Path("configs/train/qwen2.5-7b-instruct_lora_chnsenticorp.yaml")
 
 
 def parse_train_args(args: dict):
@@ -64,7 +65,8 @@ def test_every_gpu_config_names_a_profile_and_its_needs_line_states_the_card(pat
 def test_a_profiled_config_holds_each_owned_key_once_in_the_block(path: Path):
     lines = path.read_text(encoding="utf-8").splitlines()
     cfg = configs.load(path)
-    keys = profiles.load(profiles.profile_of("\n".join(lines))).resolve(cfg["cutoff_len"])
+    keys = profiles.load(profiles.profile_of("\n".join(lines))).resolve(cfg["cutoff_len"],
+                                                                     quantized=cfg.get("quantization_bit") is not None)
     assert {k: cfg[k] for k in profiles.OWNED_KEYS if k in cfg} == keys
     marker = next(i for i, line in enumerate(lines) if line.startswith("# From profile "))
     owned = [i for i, line in enumerate(lines) if line.split(":")[0] in profiles.OWNED_KEYS]
@@ -102,8 +104,8 @@ def test_apply_is_idempotent_and_keeps_every_other_line_in_order():
     text = (ROOT / QLORA_7B).read_text(encoding="utf-8")
     cutoff = yaml.safe_load(text)["cutoff_len"]
     for name in profiles.names():
-        once = profiles.apply(text, profiles.load(name), cutoff)
-        assert profiles.apply(once, profiles.load(name), cutoff) == once
+        once = profiles.apply(text, profiles.load(name), cutoff, quantized=True)
+        assert profiles.apply(once, profiles.load(name), cutoff, quantized=True) == once
 
         def others(t):
             return [line for line in t.splitlines()
@@ -176,7 +178,7 @@ def test_profile_of_reads_only_the_header():
     ("80gb", 8192, 1, 4),
 ])
 def test_resolve_arithmetic(name, cutoff, batch, accumulation):
-    keys = profiles.load(name).resolve(cutoff)
+    keys = profiles.load(name).resolve(cutoff, quantized=True)
     assert keys["per_device_train_batch_size"] == batch and keys["gradient_accumulation_steps"] == accumulation
     assert keys["gradient_checkpointing"] is (name != "80gb")
     assert set(keys) <= set(profiles.OWNED_KEYS)
@@ -186,7 +188,7 @@ def test_batch_and_accumulation_are_never_zero():
     tiny = profiles.Profile("tiny", micro_batch_tokens=100, step_tokens=150)
     for profile in [tiny, *(profiles.load(n) for n in profiles.names())]:
         for cutoff in (1, 7, 255, 256, 1000, 4096, 10_000, 100_000, 1_000_000):
-            keys = profile.resolve(cutoff)
+            keys = profile.resolve(cutoff, quantized=True)
             assert keys["per_device_train_batch_size"] >= 1 and keys["gradient_accumulation_steps"] >= 1
 
 
@@ -199,8 +201,8 @@ def test_llamafactory_accepts_every_profile_in_a_7b_qlora_config(name: str, conf
     text = (ROOT / config).read_text(encoding="utf-8")
     cutoff = yaml.safe_load(text)["cutoff_len"]
     profile = profiles.load(name)
-    args = yaml.safe_load(profiles.apply(text, profile, cutoff))
-    keys = profile.resolve(cutoff)
+    args = yaml.safe_load(profiles.apply(text, profile, cutoff, quantized=True))
+    keys = profile.resolve(cutoff, quantized=True)
     assert {k: args[k] for k in keys} == keys and args["quantization_bit"] == 4
 
     model_args, data_args, training_args, finetuning_args, _ = parse_train_args(args)
@@ -212,3 +214,28 @@ def test_llamafactory_accepts_every_profile_in_a_7b_qlora_config(name: str, conf
     assert data_args.neat_packing is keys["neat_packing"] and data_args.packing is True
     assert getattr(model_args.flash_attn, "value", model_args.flash_attn) == keys["flash_attn"]
     assert finetuning_args.finetuning_type == "lora" and model_args.quantization_bit == 4
+
+
+def test_unquantized_switches_reach_only_configs_without_quantization():
+    """24gb adds offloaded checkpointing and 8-bit Adam to a bf16 LoRA config (measured: 21.6 -> 18.8 GiB at cutoff
+    2048 on a 7B), never to a QLoRA config, and LLaMA-Factory takes both keys."""
+    text = (ROOT / LORA_7B).read_text(encoding="utf-8")
+    cfg = yaml.safe_load(text)
+    assert "quantization_bit" not in cfg
+    profile = profiles.load("24gb")
+    assert profile.resolve(2048, quantized=True).keys().isdisjoint({"use_unsloth_gc", "optim"})
+    args = yaml.safe_load(profiles.apply(text, profile, cfg["cutoff_len"], quantized=False))
+    assert (args["use_unsloth_gc"], args["optim"]) == (True, "adamw_8bit")
+    model_args, _, training_args, _, _ = parse_train_args(args)
+    assert model_args.use_unsloth_gc is True and getattr(training_args.optim, "value", training_args.optim) == "adamw_8bit"
+    for name in ("48gb", "80gb"):
+        assert profiles.load(name).resolve(2048, quantized=False) == profiles.load(name).resolve(2048, quantized=True)
+    # render() decides from the config itself.
+    qlora = (ROOT / QLORA_7B).read_text(encoding="utf-8")
+    assert "use_unsloth_gc" not in qlora and "optim:" not in qlora
+
+
+def test_a_profile_with_an_unknown_unquantized_key_is_refused(tmp_path):
+    (tmp_path / "odd.yaml").write_text("micro_batch_tokens: 8192\nstep_tokens: 32768\nunquantized: {learning_rate: 1.0}\n")
+    with pytest.raises(ValueError, match=r"unquantized \['learning_rate'\]"):
+        profiles.load("odd", tmp_path)

@@ -3,7 +3,9 @@
 A profile never changes what is learned, only how: every profile trains on the same number of tokens per
 optimizer step (``step_tokens`` per GPU), and differs in how many go through the GPU at once
 (``micro_batch_tokens``) and in the switches that trade memory for speed (packing, Liger kernels, gradient
-checkpointing, attention kernel). Batch size and accumulation follow from the config's ``cutoff_len``::
+checkpointing, attention kernel). A profile may add switches for configs without quantization (``unquantized``):
+a bf16 model's weights are four times a 4-bit model's, so a card that fits QLoRA easily may need more help to fit
+LoRA. Batch size and accumulation follow from the config's ``cutoff_len``::
 
     per_device_train_batch_size = max(1, micro_batch_tokens // cutoff_len)
     gradient_accumulation_steps = max(1, step_tokens // (per_device_train_batch_size * cutoff_len))
@@ -27,7 +29,7 @@ PROFILE_DIR = Path("configs/profiles")
 # The keys a profile owns in a train config; make_configs.py rewrites exactly these.
 OWNED_KEYS = (
     "per_device_train_batch_size", "gradient_accumulation_steps", "packing", "neat_packing", "enable_liger_kernel",
-    "disable_gradient_checkpointing", "gradient_checkpointing", "flash_attn",
+    "disable_gradient_checkpointing", "gradient_checkpointing", "flash_attn", "use_unsloth_gc", "optim",
 )
 
 
@@ -37,12 +39,15 @@ class Profile:
     micro_batch_tokens: int
     step_tokens: int
     switches: dict[str, Any] = field(default_factory=dict)
+    unquantized: dict[str, Any] = field(default_factory=dict)  # added when the config has no quantization_bit
 
-    def resolve(self, cutoff_len: int) -> dict[str, Any]:
-        """The LLaMA-Factory keys this profile sets for a config with ``cutoff_len``."""
+    def resolve(self, cutoff_len: int, *, quantized: bool) -> dict[str, Any]:
+        """The LLaMA-Factory keys this profile sets for a config with ``cutoff_len``, quantized or not."""
         batch = max(1, self.micro_batch_tokens // cutoff_len)
         accumulation = max(1, self.step_tokens // (batch * cutoff_len))
         keys = {"per_device_train_batch_size": batch, "gradient_accumulation_steps": accumulation, **self.switches}
+        if not quantized:
+            keys.update(self.unquantized)
         # Hugging Face's own ``gradient_checkpointing`` would switch it back on behind LLaMA-Factory's back.
         keys["gradient_checkpointing"] = not keys.get("disable_gradient_checkpointing", False)
         return keys
@@ -57,11 +62,12 @@ def load(name: str, root: Path = PROFILE_DIR) -> Profile:
     if not path.exists():
         raise KeyError(f"no profile {name!r} in {root} (have: {', '.join(names(root)) or 'none'})")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    switches = data.get("switches") or {}
-    unknown = set(switches) - set(OWNED_KEYS) | ({"gradient_checkpointing"} & set(switches))
-    if unknown:
-        raise ValueError(f"{path}: switches {sorted(unknown)} are not profile keys ({', '.join(OWNED_KEYS)})")
-    return Profile(name, int(data["micro_batch_tokens"]), int(data["step_tokens"]), dict(switches))
+    switches, unquantized = data.get("switches") or {}, data.get("unquantized") or {}
+    for section, keys in (("switches", switches), ("unquantized", unquantized)):
+        unknown = set(keys) - set(OWNED_KEYS) | ({"gradient_checkpointing"} & set(keys))
+        if unknown:
+            raise ValueError(f"{path}: {section} {sorted(unknown)} are not profile keys ({', '.join(OWNED_KEYS)})")
+    return Profile(name, int(data["micro_batch_tokens"]), int(data["step_tokens"]), dict(switches), dict(unquantized))
 
 
 # ---- Writing a profile into a train config (scripts/make_configs.py) --------------------------------------------
@@ -112,7 +118,7 @@ def _yaml_line(key: str, value: Any) -> str:
     return yaml.safe_dump({key: value}, default_flow_style=False, sort_keys=False, allow_unicode=True).strip()
 
 
-def apply(text: str, profile: Profile, cutoff_len: int, root: Path = PROFILE_DIR) -> str:
+def apply(text: str, profile: Profile, cutoff_len: int, root: Path = PROFILE_DIR, *, quantized: bool) -> str:
     """``text`` (a train config) with ``profile``'s keys for ``cutoff_len`` written in; idempotent.
 
     Removes every owned key and any earlier generated block, writes the block at the end of ``### train``
@@ -136,7 +142,7 @@ def apply(text: str, profile: Profile, cutoff_len: int, root: Path = PROFILE_DIR
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("### ")), len(lines))
     while end > start + 1 and not lines[end - 1].strip():
         end -= 1
-    keys = profile.resolve(cutoff_len)
+    keys = profile.resolve(cutoff_len, quantized=quantized)
     block = [f"{_MARKER}{profile.name} ({profile_path(profile.name, root)}) by {GENERATOR}: "
              "edit the profile or the header, not these lines."]
     block += [_yaml_line(key, keys[key]) for key in OWNED_KEYS if key in keys]
@@ -173,6 +179,6 @@ def render(path: str | Path, root: Path = PROFILE_DIR) -> str | None:
         raise DataError(f"profile {name!r} needs the config's own cutoff_len (a positive integer), found {cutoff!r}",
                         path=path, field="cutoff_len")
     try:
-        return apply(text, profile, cutoff, root)
+        return apply(text, profile, cutoff, root, quantized=data.get("quantization_bit") is not None)
     except ValueError as err:
         raise DataError(str(err), path=path) from None

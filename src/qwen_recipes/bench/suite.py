@@ -98,7 +98,8 @@ def resolve_args(run: dict[str, Any], suite: dict[str, Any], steps: int, warmup:
     overrides = overrides_of(suite, run)
     cutoff = int(overrides.get("cutoff_len", args.get("cutoff_len", 2048)))
     if run.get("profile"):
-        args.update(profiles.load(run["profile"]).resolve(cutoff))
+        quantized = {**args, **overrides}.get("quantization_bit") is not None
+        args.update(profiles.load(run["profile"]).resolve(cutoff, quantized=quantized))
     args.update(overrides)
     for key in DROP_KEYS:
         args.pop(key, None)
