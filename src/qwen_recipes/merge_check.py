@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from qwen_recipes.io import read_json
+
 ROUNDING_FACTOR = 3.0
 DEFAULT_PROMPTS = ["这家酒店房间干净整洁，服务很好。", "电池用两个小时就没电了，非常失望。", "Hello, Qwen!"]
 
@@ -43,11 +45,9 @@ class MergeCheck:
 
 def _export_dtype(merged: Path):  # -> torch.dtype
     """The dtype the export's weights are stored in (its config's ``dtype``, ``torch_dtype`` in older files)."""
-    import json
-
     import torch
 
-    config = json.loads((merged / "config.json").read_text(encoding="utf-8"))
+    config = read_json(merged / "config.json")
     name = config.get("dtype") or config.get("torch_dtype") or "float32"
     return getattr(torch, str(name).removeprefix("torch."))
 

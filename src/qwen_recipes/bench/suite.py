@@ -203,6 +203,7 @@ def run_suite(suite: dict[str, Any], out: Path, *, steps: int, warmup: int, only
     if only and (unknown := sorted(set(only) - {r["name"] for r in suite["runs"]})):
         raise KeyError(f"no run named {', '.join(unknown)} in the suite (have: {', '.join(r['name'] for r in suite['runs'])})")
     earlier = read_json(out / "results.json") if merge and (out / "results.json").exists() else []
+    rows = earlier
     order = [r["name"] for r in suite["runs"]]
     for index, run in enumerate(runs, start=1):
         name, nproc = run["name"], int(run.get("nproc", 1))
@@ -258,9 +259,8 @@ def run_suite(suite: dict[str, Any], out: Path, *, steps: int, warmup: int, only
             record["error"] = str(err)
             log(f"  failed: {err}")
         results.append(record)
-        write_json(out / "results.json", merge_rows(earlier, results, order))
-    rows = merge_rows(earlier, results, order)
-    write_json(out / "results.json", rows)
+        rows = merge_rows(earlier, results, order)
+        write_json(out / "results.json", rows)  # after every run: a crash later keeps what was measured
     write_text(out / "results.md", markdown(rows))
     return results
 
