@@ -27,7 +27,7 @@ def main() -> int:
     ap.add_argument("theirs", help="second predictions file or folder (e.g. llamafactory-cli's do_predict)")
     args = ap.parse_args()
 
-    from qwen_recipes.eval.batch_generate import compare
+    from qwen_recipes.eval.predictions import compare
 
     result, ours, theirs = compare(args.ours, args.theirs)
     n = min(result.n_a, result.n_b)

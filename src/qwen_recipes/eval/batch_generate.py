@@ -45,7 +45,9 @@ from typing import Any
 from qwen_recipes import configs
 from qwen_recipes.errors import DataError
 from qwen_recipes.io import read_json, write_json, write_jsonl
+from qwen_recipes.models.engine import MAX_SLOTS, Engine, EngineUnsupported, Generation
 
+ENGINES = ("graph", "generate")  # the prediction engine (models/engine.py), or model.generate in sorted batches
 PREDICTIONS = "generated_predictions.jsonl"
 SPEED = "predict_speed.json"
 DEFAULT_SUBDIR = "batched"  # under the config's output_dir: LLaMA-Factory's own files there are never overwritten
@@ -89,15 +91,6 @@ class Example:
     messages: list[dict[str, str]]  # prompt turns, then exactly one assistant turn (empty when the row has no answer)
     system: str
     tools: str
-
-
-@dataclass
-class Generation:
-    """Generated token ids in input order, and how long generation took (model loading excluded)."""
-
-    tokens: list[list[int]]
-    seconds: float
-    generated_tokens: int
 
 
 def _fields(cls: type, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -346,16 +339,17 @@ def generate(model: Any, prompts: Sequence[Sequence[int]], *, pad_token_id: int,
     return Generation([t if t is not None else [] for t in out], seconds, generated)
 
 
-def load_model(settings: PredictSettings, device: str | None = None) -> tuple[Any, Any, Any, str]:
-    """(model, tokenizer, template, device) as LLaMA-Factory's predict sets them up (see the module docstring).
+def load_model(settings: PredictSettings, device: str | None = None, merge: bool = False) -> tuple[Any, Any, Any, str]:
+    """(model, tokenizer, template, device) as LLaMA-Factory's predict sets them up (see the module docstring), or,
+    with ``merge`` and a 4-bit base, the dequantized base with the adapter merged (``models.loading``).
 
-    dtype: bfloat16 on a CUDA GPU that supports it, else float32 (``label_scoring.load``'s rule).
+    dtype: bfloat16 on a CUDA GPU that supports it, else float32 (``models.loading.load``'s rule).
     """
     import torch
     from llamafactory.data import get_template_and_fix_tokenizer
     from transformers import AutoTokenizer
 
-    from qwen_recipes.eval.label_scoring import ModelSpec, load
+    from qwen_recipes.models.loading import ModelSpec, load
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     # The tokenizer of the base model, as load_tokenizer(): the adapter folder's copy may have been saved differently.
@@ -363,7 +357,7 @@ def load_model(settings: PredictSettings, device: str | None = None) -> tuple[An
                                               padding_side="right")
     template = get_template_and_fix_tokenizer(tokenizer, settings.data_args)
     spec = ModelSpec(settings.model_name_or_path, settings.adapter_name_or_path, settings.quantization_bit,
-                     template=settings.template or "empty")
+                     template=settings.template or "empty", merge=merge and settings.quantization_bit is not None)
     model, _ = load(spec, device)
     if settings.adapter_name_or_path and settings.quantization_bit is None:
         model = model.merge_and_unload()  # init_adapter merges an adapter into an unquantized base
@@ -379,17 +373,64 @@ def _device_name(device: str) -> str:
     return device
 
 
+def generate_answers(model: Any, prompts: Sequence[Sequence[int]], *, pad_token_id: int, stop_ids: Sequence[int],
+                     max_new_tokens: int, engine: str = "graph", batch_size: int = HF_EVAL_BATCH_SIZE,
+                     repetition_penalty: float = 1.0, sort_by_length: bool = True, memory_limit: int | None = None,
+                     max_slots: int = MAX_SLOTS, advance: Callable[[int], None] | None = None,
+                     log: Callable[[str], None] = print) -> Generation:
+    """Greedy answers with the prediction engine (``engine="graph"``: slots sized from memory, continuous refill,
+    CUDA graphs) or with ``model.generate`` in batches of ``batch_size`` (``engine="generate"``, also the fallback
+    for what the engine does not do, which is said in one line)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "graph":
+        reason = "repetition_penalty is not 1.0" if repetition_penalty != 1.0 else None
+        if reason is None:
+            try:
+                return Engine(model, stop_ids, memory_limit=memory_limit, max_slots=max_slots, log=log).generate(
+                    prompts, max_new_tokens, advance=advance)
+            except EngineUnsupported as err:
+                reason = str(err)
+        log(f"note: {reason}: generating with model.generate in batches of {batch_size}")
+    return generate(model, prompts, pad_token_id=pad_token_id, stop_ids=stop_ids, batch_size=batch_size,
+                    max_new_tokens=max_new_tokens, repetition_penalty=repetition_penalty,
+                    sort_by_length=sort_by_length, advance=advance)
+
+
+def memory_cap(gib: float | None, device: str) -> int | None:
+    """Cap this process at ``gib`` GiB of GPU memory (as a smaller card would) and return the cap in bytes."""
+    if gib is None or not device.startswith("cuda"):
+        return None
+    import torch
+
+    index = torch.device(device).index
+    index = torch.cuda.current_device() if index is None else index
+    total = torch.cuda.get_device_properties(index).total_memory
+    limit = int(gib * 2**30)
+    if limit > total:
+        raise DataError(f"{gib} GiB is more than the GPU has ({total / 2**30:.1f} GiB)", field="--gpu-memory-gib")
+    torch.cuda.set_per_process_memory_fraction(limit / total, index)
+    return limit
+
+
 def predict(config: str | Path, out_dir: str | Path | None = None, *, batch_size: int | None = None,
             max_samples: int | None = None, overrides: Sequence[str] = (), device: str | None = None,
-            sort_by_length: bool = True, progress: Progress | None = None,
+            sort_by_length: bool = True, engine: str = "graph", merge: bool = False,
+            gpu_memory_gib: float | None = None, max_slots: int = MAX_SLOTS, progress: Progress | None = None,
             log: Callable[[str], None] = print) -> dict[str, Path]:
     """Run a predict config: writes generated_predictions.jsonl and predict_speed.json into ``out_dir``
-    (default ``<output_dir>/batched``) and returns their paths. ``sort_by_length=False``: LLaMA-Factory's batches
-    (see ``generate``)."""
+    (default ``<output_dir>/batched``) and returns their paths. ``engine``: see ``generate_answers``;
+    ``sort_by_length=False``: LLaMA-Factory's batches with ``model.generate`` (see ``generate``); ``merge``: a 4-bit
+    base is dequantized once and the adapter merged (``models.loading``); ``gpu_memory_gib`` caps GPU memory;
+    ``max_slots`` caps the sequences the engine decodes at once."""
+    import torch
+
     overrides = list(overrides) + ([f"max_samples={max_samples}"] if max_samples is not None else [])
     settings = settings_from(config, overrides)
     if batch_size is not None:
         settings.batch_size = batch_size
+    if not sort_by_length:
+        engine = "generate"  # LLaMA-Factory's own batches are a model.generate thing
     if out_dir is None and settings.output_dir is None:
         raise DataError("missing: give the config an output_dir, or an output folder (--out)", path=settings.config,
                         field="output_dir")
@@ -397,6 +438,8 @@ def predict(config: str | Path, out_dir: str | Path | None = None, *, batch_size
     if settings.do_sample or settings.num_beams > 1:
         log(f"note: {settings.config} asks for do_sample={settings.do_sample}, num_beams={settings.num_beams}; "
             "this runs greedy decoding (set do_sample: false to compare with llamafactory-cli)")
+    if merge and not (settings.quantization_bit and settings.adapter_name_or_path):
+        log("note: --merge applies to an adapter over a 4-bit base; this config has none, nothing to merge")
     examples = load_examples(settings)  # before the model loads: bad data fails in a second
     if settings.full_determinism:
         # As the Trainer does for do_predict. On a GPU the same batch can otherwise give a different greedy token
@@ -405,21 +448,24 @@ def predict(config: str | Path, out_dir: str | Path | None = None, *, batch_size
         from transformers import enable_full_determinism
 
         enable_full_determinism(settings.seed)
-    model, tokenizer, template, device = load_model(settings, device)
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    limit = memory_cap(gpu_memory_gib, device)
+    model, tokenizer, template, device = load_model(settings, device, merge=merge)
     encoded = [encode(ex, template, tokenizer, settings.cutoff_len) for ex in examples]
     prompts = [p for p, _ in encoded]
     advance = progress(len(prompts)) if progress else None
-    gen = generate(model, prompts, pad_token_id=tokenizer.pad_token_id, stop_ids=stop_token_ids(tokenizer, template),
-                   batch_size=settings.batch_size, max_new_tokens=settings.max_new_tokens,
-                   repetition_penalty=settings.repetition_penalty, sort_by_length=sort_by_length, advance=advance)
+    gen = generate_answers(model, prompts, pad_token_id=tokenizer.pad_token_id,
+                           stop_ids=stop_token_ids(tokenizer, template), max_new_tokens=settings.max_new_tokens,
+                           engine=engine, batch_size=settings.batch_size, repetition_penalty=settings.repetition_penalty,
+                           sort_by_length=sort_by_length, memory_limit=limit, max_slots=max_slots, advance=advance,
+                           log=log)
     skip = settings.skip_special_tokens
     rows = [{"prompt": p, "predict": g, "label": lab} for p, g, lab in zip(
         tokenizer.batch_decode(prompts, skip_special_tokens=False),
         tokenizer.batch_decode(gen.tokens, skip_special_tokens=skip),
         tokenizer.batch_decode([lab for _, lab in encoded], skip_special_tokens=skip), strict=True)]
     pred_path = write_jsonl(out / PREDICTIONS, rows)
-    import torch
-
+    stats = gen.stats
     speed = {
         "config": str(settings.config),
         "examples": len(rows),
@@ -427,7 +473,11 @@ def predict(config: str | Path, out_dir: str | Path | None = None, *, batch_size
         "examples_per_second": round(len(rows) / gen.seconds, 3) if gen.seconds > 0 else None,
         "generated_tokens": gen.generated_tokens,
         "generated_tokens_per_second": round(gen.generated_tokens / gen.seconds, 1) if gen.seconds > 0 else None,
-        "batch_size": settings.batch_size,
+        "engine": "graph" if stats else "generate",
+        # The engine sizes its batch (slots) from memory; model.generate uses per_device_eval_batch_size.
+        "batch_size": stats.slots if stats else settings.batch_size,
+        "cuda_graphs": bool(stats and stats.cuda_graphs),
+        "merged_4bit_adapter": bool(merge and settings.quantization_bit and settings.adapter_name_or_path),
         "sorted_by_length": sort_by_length,
         "max_new_tokens": settings.max_new_tokens,
         "device": _device_name(device),
@@ -435,37 +485,9 @@ def predict(config: str | Path, out_dir: str | Path | None = None, *, batch_size
         "quantization_bit": settings.quantization_bit,
         "full_determinism": settings.full_determinism,
         "torch_threads": torch.get_num_threads(),
+        "gpu_memory_cap_gib": gpu_memory_gib,
+        "peak_gpu_memory_gib": round(torch.cuda.max_memory_reserved() / 2**30, 2) if device.startswith("cuda") else None,
+        "engine_stats": dataclasses.asdict(stats) if stats else None,
     }
     speed_path = write_json(out / SPEED, speed)
     return {"predictions": pred_path, "speed": speed_path}
-
-
-@dataclass
-class Comparison:
-    """How two generated_predictions.jsonl files agree, line by line."""
-
-    n_a: int
-    n_b: int
-    same_predict: int
-    same_prompt: int
-    same_label: int
-    first_difference: int | None  # 0-based line index of the first row whose prompt, predict or label differ
-
-    @property
-    def identical(self) -> bool:
-        return self.n_a == self.n_b and self.first_difference is None
-
-
-def compare(a: str | Path, b: str | Path) -> tuple[Comparison, list[Any], list[Any]]:
-    """Compare two prediction files (each a file or the folder holding it); also returns both rows for display."""
-    from qwen_recipes.eval import predictions as P
-
-    rows_a, rows_b = P.read(a), P.read(b)
-    pairs = list(zip(rows_a, rows_b, strict=False))
-    first = next((i for i, (x, y) in enumerate(pairs) if (x.prompt, x.predict, x.label) != (y.prompt, y.predict, y.label)),
-                 None)
-    if first is None and len(rows_a) != len(rows_b):
-        first = len(pairs)
-    result = Comparison(len(rows_a), len(rows_b), sum(x.predict == y.predict for x, y in pairs),
-                        sum(x.prompt == y.prompt for x, y in pairs), sum(x.label == y.label for x, y in pairs), first)
-    return result, rows_a, rows_b

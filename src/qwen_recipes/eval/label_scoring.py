@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,87 +20,9 @@ import numpy as np
 
 from qwen_recipes.errors import DataError
 from qwen_recipes.io import read_json
+from qwen_recipes.models.loading import AdapterMismatch, ModelSpec, check_adapter, load
 
-
-class AdapterMismatch(ValueError):
-    """The adapter was trained on another base model: detected before any batch runs."""
-
-
-@dataclass
-class ModelSpec:
-    base: str
-    adapter: str | None = None
-    quantization_bit: int | None = None
-    dtype: str = "auto"  # auto: bf16 on a GPU that supports it, else float32
-    template: str = "qwen"
-
-    @property
-    def label(self) -> str:
-        return "fine-tuned" if self.adapter else "zero-shot base"
-
-
-def check_adapter(base: str, adapter: str) -> None:
-    """Compare the adapter's LoRA matrix shapes with the base model's layers; raise AdapterMismatch on the first
-    disagreement. PEFT's own error for this is a long size-mismatch dump after loading everything."""
-    from safetensors import safe_open
-    from transformers import AutoConfig
-
-    from qwen_recipes.bench.architectures import Shape
-
-    cfg_path = Path(adapter) / "adapter_config.json"
-    weights = Path(adapter) / "adapter_model.safetensors"
-    if not cfg_path.exists() or not weights.exists():
-        raise AdapterMismatch(f"{adapter}: no adapter_config.json / adapter_model.safetensors (not a LoRA adapter folder)")
-    config = AutoConfig.from_pretrained(base)
-    expected = Shape.from_config(config).linears()  # (in_features, out_features) of each linear, from the config
-    with safe_open(str(weights), framework="pt") as f:
-        for key in f.keys():  # noqa: SIM118 (safe_open is not iterable)
-            module = next((m for m in expected if f".{m}." in key), None)
-            layer = next((int(p) for p in key.split(".") if p.isdigit()), None)
-            if layer is not None and layer >= config.num_hidden_layers:
-                raise AdapterMismatch(
-                    f"{adapter}: has layer {layer} but {base} has {config.num_hidden_layers} layers: trained on another base")
-            if module is None:
-                continue
-            shape = tuple(f.get_slice(key).get_shape())
-            n_in, n_out = expected[module]
-            if ("lora_A" in key and shape[1] != n_in) or ("lora_B" in key and shape[0] != n_out):
-                raise AdapterMismatch(
-                    f"{adapter}: {key} has shape {list(shape)}, but {base}'s {module} is {n_in} -> {n_out}: "
-                    "the adapter was trained on another base model"
-                )
-
-
-def load(spec: ModelSpec, device: str | None = None):
-    """Model and tokenizer for scoring (adapter checked first, then applied unmerged as in training)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
-
-    if spec.adapter:
-        check_adapter(spec.base, spec.adapter)
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if spec.dtype == "auto":
-        dtype = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
-    else:
-        dtype = getattr(torch, spec.dtype)
-    kwargs: dict[str, Any] = {"dtype": dtype}
-    if spec.quantization_bit == 4:
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_compute_dtype=dtype, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True
-        )
-        kwargs["device_map"] = {"": device}
-    elif spec.quantization_bit is not None:
-        raise ValueError(f"quantization_bit {spec.quantization_bit} is not supported here (4 or none)")
-    tokenizer = AutoTokenizer.from_pretrained(spec.adapter or spec.base)
-    model = AutoModelForCausalLM.from_pretrained(spec.base, **kwargs)
-    if "device_map" not in kwargs:
-        model = model.to(device)
-    if spec.adapter:
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, spec.adapter)
-    model.eval()
-    return model, tokenizer
+__all__ = ["AdapterMismatch", "LabelScorer", "ModelSpec", "check_adapter", "load", "read_records"]
 
 
 class LabelScorer:
@@ -191,21 +112,15 @@ class LabelScorer:
 
     def generate(self, records: list[dict[str, str]], batch_size: int = 16, max_new_tokens: int = 16,
                  progress: Callable[[int], None] | None = None) -> list[str]:
-        """Greedy answers (left-padded batches), to measure how often a model's free text is not a label."""
-        import torch
+        """Greedy answers, to measure how often a model's free text is not a label: through the prediction engine
+        (``models.engine``, as ``scripts/predict.py``), or ``model.generate`` in batches of ``batch_size`` where the
+        engine does not apply (it says so)."""
+        from qwen_recipes.eval.batch_generate import generate_answers
 
-        eos = list({self.tokenizer.eos_token_id, *self.template.get_stop_token_ids(self.tokenizer)})
-        out: list[str] = []
-        for i in range(0, len(records), batch_size):
-            chunk = records[i: i + batch_size]
-            ids, mask = self._batch([self.prompt_ids(r) for r in chunk])
-            with torch.no_grad():
-                gen = self.model.generate(input_ids=ids, attention_mask=mask, do_sample=False, max_new_tokens=max_new_tokens,
-                                          eos_token_id=eos, pad_token_id=self.tokenizer.pad_token_id)
-            out += self.tokenizer.batch_decode(gen[:, ids.shape[1]:], skip_special_tokens=True)
-            if progress:
-                progress(len(chunk))
-        return out
+        stops = list(dict.fromkeys([self.tokenizer.eos_token_id, *self.template.get_stop_token_ids(self.tokenizer)]))
+        gen = generate_answers(self.model, [self.prompt_ids(r) for r in records], pad_token_id=self.tokenizer.pad_token_id,
+                               stop_ids=stops, max_new_tokens=max_new_tokens, batch_size=batch_size, advance=progress)
+        return self.tokenizer.batch_decode(gen.tokens, skip_special_tokens=True)
 
 
 def read_records(path: str | Path) -> list[dict[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from qwen_recipes.errors import DataError
 from qwen_recipes.readers.common import read_text
@@ -68,3 +69,32 @@ def check_against(rows: list[Prediction], records: list[dict[str, str]], pred_pa
         if row.label.strip() != rec["output"].strip():
             raise DataError(f"label {row.label.strip()!r} but {data_path} record {row.line} has output "
                             f"{rec['output']!r}", path=pred_path, line=row.line, field="label")
+
+
+@dataclass
+class Comparison:
+    """How two generated_predictions.jsonl files agree, line by line."""
+
+    n_a: int
+    n_b: int
+    same_predict: int
+    same_prompt: int
+    same_label: int
+    first_difference: int | None  # 0-based line index of the first row whose prompt, predict or label differ
+
+    @property
+    def identical(self) -> bool:
+        return self.n_a == self.n_b and self.first_difference is None
+
+
+def compare(a: str | Path, b: str | Path) -> tuple[Comparison, list[Any], list[Any]]:
+    """Compare two prediction files (each a file or the folder holding it); also returns both rows for display."""
+    rows_a, rows_b = read(a), read(b)
+    pairs = list(zip(rows_a, rows_b, strict=False))
+    first = next((i for i, (x, y) in enumerate(pairs) if (x.prompt, x.predict, x.label) != (y.prompt, y.predict, y.label)),
+                 None)
+    if first is None and len(rows_a) != len(rows_b):
+        first = len(pairs)
+    result = Comparison(len(rows_a), len(rows_b), sum(x.predict == y.predict for x, y in pairs),
+                        sum(x.prompt == y.prompt for x, y in pairs), sum(x.label == y.label for x, y in pairs), first)
+    return result, rows_a, rows_b

@@ -1,0 +1,383 @@
+"""Prediction benchmark: LLaMA-Factory's ``do_predict`` at the shipped predict config, ``scripts/predict.py`` as it
+was (``model.generate`` in sorted batches), and the engine (4-bit + adapter, and merged), side by side on one model.
+
+A suite (``benchmarks/*predict*.yaml``) lists tasks: a shipped predict config, the raw input (the first path that
+exists: real data in ``../shared/real-data``, else the project's samples), and how many examples the slow paths
+(``baseline_examples``) and the engine (``engine_examples``) get. One run:
+
+1. preprocesses the input with the project's own preprocessor and repeats its records to ``engine_examples``
+   (``bench_<task>`` in ``<out>/data``); the slow paths take the first ``baseline_examples`` of the same file;
+2. builds (or reuses) the random-weight model of the config's shape and, per task, an adapter whose stop-token logit
+   is calibrated so that greedy answers end at the lengths of the task's reference answers (``predict_model``);
+3. runs ``llamafactory-cli train <config>`` (``do_predict``) per task in its own process, then every project path in
+   one worker process (``predict_worker``);
+4. writes ``results.json`` / ``results.md``: examples/s, generated tokens/s, percent of the decode ceiling,
+   speed-up over ``do_predict``, peak GPU memory, output lengths, and how often two paths give the same answer.
+
+The decode ceiling at batch ``B`` is ``B x bandwidth / (weight bytes + B x context x KV bytes per token)``: one
+decode step must stream the weights once and every busy sequence's cache. ``context`` is the mean number of cached
+tokens a sequence attends to (the engine counts it; for the others it is the mean prompt plus half the mean answer).
+``percent_of_decode_ceiling`` divides end-to-end generated tokens/s (prefill included) by it;
+``decode_percent_of_ceiling`` uses decode steps only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qwen_recipes import configs
+from qwen_recipes.bench import predict_model as pm
+from qwen_recipes.bench.suite import MODEL_CACHE, _model_for
+from qwen_recipes.io import read_json, write_json, write_text
+
+DEFAULTS = {"peak_bandwidth_tb_s": 4.8, "full_determinism": True, "calibration_prompts": 64,
+            "adapter": {"rank": 16, "alpha": 32, "b_std": 0.02}}
+
+
+def load_suite(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    suite = {**DEFAULTS, **(yaml.safe_load(path.read_text(encoding="utf-8")) or {})}
+    tasks = suite.get("tasks")
+    if not isinstance(tasks, list) or not tasks:
+        raise ValueError(f"{path}: a prediction suite needs a non-empty `tasks:` list")
+    models = set()
+    for i, task in enumerate(tasks, start=1):
+        for key in ("name", "task", "config", "input", "baseline_examples", "engine_examples"):
+            if key not in task:
+                raise ValueError(f"{path}: task {i} has no `{key}`")
+        if not Path(task["config"]).exists():
+            raise FileNotFoundError(f"{path}: task {task['name']!r}: config {task['config']} not found")
+        inputs = task["input"] if isinstance(task["input"], list) else [task["input"]]
+        if not any(Path(p).exists() for p in inputs):
+            raise FileNotFoundError(f"{path}: task {task['name']!r}: none of {inputs} exists")
+        models.add(configs.load(task["config"])["model_name_or_path"])
+    if len(models) != 1:
+        raise ValueError(f"{path}: all tasks of a suite must use one model, got {sorted(models)}")
+    return suite
+
+
+def _tool(name: str) -> str:
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else (shutil.which(name) or name)
+
+
+class _DevicePeak:
+    """Peak device memory in use while a child process runs (what nvidia-smi would show), less the idle level."""
+
+    def __init__(self) -> None:
+        import torch
+
+        self.cuda = torch.cuda.is_available()
+        self.idle = self._used() if self.cuda else 0
+        self.peak = self.idle
+        self._stop = threading.Event()
+
+    def _used(self) -> int:
+        import torch
+
+        free, total = torch.cuda.mem_get_info()
+        return total - free
+
+    def __enter__(self) -> _DevicePeak:
+        if self.cuda:
+            self._thread = threading.Thread(target=self._poll, daemon=True)
+            self._thread.start()
+        return self
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.25):
+            self.peak = max(self.peak, self._used())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+
+    @property
+    def gib(self) -> float | None:
+        return round((self.peak - self.idle) / 2**30, 2) if self.cuda else None
+
+
+def _prepare_data(task: dict[str, Any], data_dir: Path, tokenizer_dir: str, cutoff_len: int) -> Path:
+    from qwen_recipes.data.prepare import prepare
+
+    inputs = task["input"] if isinstance(task["input"], list) else [task["input"]]
+    source = next(Path(p) for p in inputs if Path(p).exists())
+    options = dict(task.get("options") or {})
+    if task["task"].startswith("mug_"):
+        options.update(tokenizer=tokenizer_dir, cutoff_len=cutoff_len)
+    prepare(task["task"], source, data_dir, options=options, log=lambda _: None)
+    task["source"] = str(source)
+    return pm.bench_dataset(data_dir, task["task"], int(task["engine_examples"]), f"bench_{task['name']}")
+
+
+def _calibrate_all(suite: dict[str, Any], model_dir: str, out: Path, log: Callable[[str], None]) -> None:
+    """Per task: a calibration adapter (no stop term), one ignore-stop engine run, then the final adapter."""
+    import torch
+    from llamafactory.data import get_template_and_fix_tokenizer
+    from peft import PeftModel
+    from transformers import AutoTokenizer
+
+    from qwen_recipes.eval import batch_generate as bg
+    from qwen_recipes.models.loading import ModelSpec, load
+
+    ad = suite["adapter"]
+    first = configs.load(suite["tasks"][0]["config"])
+    base, _ = load(ModelSpec(model_dir, None, first.get("quantization_bit")))
+    for i, task in enumerate(suite["tasks"]):
+        settings = bg.settings_from(task["config"], task["worker_overrides"])
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        template = get_template_and_fix_tokenizer(tokenizer, settings.data_args)
+        examples = bg.load_examples(settings)
+        seen, prompts, reference = set(), [], []
+        for ex in examples:
+            ids, _ = bg.encode(ex, template, tokenizer, settings.cutoff_len)
+            if tuple(ids) not in seen and len(prompts) < int(suite["calibration_prompts"]):
+                seen.add(tuple(ids))
+                prompts.append(ids)
+            reference.append(len(tokenizer(ex.messages[-1]["content"])["input_ids"]) + 1)  # + the stop token
+        stops = bg.stop_token_ids(tokenizer, template)
+        stop_id = tokenizer.convert_tokens_to_ids(template.stop_words[0]) if template.stop_words else tokenizer.eos_token_id
+        calib = pm.write_adapter(model_dir, out / "adapters" / f"{task['name']}-calibration", rank=ad["rank"],
+                                 alpha=ad["alpha"], b_std=ad["b_std"], seed=i)
+        peft_model = PeftModel.from_pretrained(base, calib).eval()
+        task["calibration"] = pm.calibrate(peft_model, prompts, stops, stop_id, reference, settings.max_new_tokens,
+                                           log=log)
+        base = peft_model.unload()
+        task["adapter"] = str(pm.write_adapter(model_dir, out / "adapters" / task["name"], rank=ad["rank"],
+                                               alpha=ad["alpha"], b_std=ad["b_std"], seed=i, stop_id=stop_id,
+                                               stop_scale=task["calibration"]["stop_scale"]))
+        c = task["calibration"]
+        log(f"  {task['name']}: stop scale {c['stop_scale']}: predicted lengths p25/p50/p75 "
+            f"{c['predicted_lengths'].get('p25')}/{c['predicted_lengths'].get('p50')}/{c['predicted_lengths'].get('p75')}"
+            f", reference {c['reference_lengths'].get('p25')}/{c['reference_lengths'].get('p50')}/"
+            f"{c['reference_lengths'].get('p75')}")
+    del base
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _run_do_predict(suite: dict[str, Any], task: dict[str, Any], model_dir: str, out: Path,
+                    log: Callable[[str], None]) -> dict[str, Any]:
+    from transformers import AutoTokenizer
+
+    run_dir = out / "runs" / f"{task['name']}-do_predict"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    overrides = [f"{k}={v}" for k, v in task["lf_overrides"].items()] + [f"output_dir={run_dir}"]
+    cmd = [_tool("llamafactory-cli"), "train", task["config"], *overrides]
+    log(f"  {task['name']}: llamafactory-cli train {task['config']} ({task['baseline_examples']} examples)")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with _DevicePeak() as peak, open(run_dir.parent / f"{task['name']}-do_predict.log", "w") as logf:
+        proc = subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env, check=False)
+    row: dict[str, Any] = {"name": f"{task['name']}-do_predict", "task": task["name"], "path": "LLaMA-Factory do_predict",
+                           "examples": int(task["baseline_examples"]), "batch": task["shipped_batch"],
+                           "peak_gpu_memory_gib": peak.gib, "peak_memory_kind": "device in use (nvidia-smi)"}
+    metrics_path = run_dir / "predict_results.json"
+    if proc.returncode != 0 or not metrics_path.exists():
+        tail = (run_dir.parent / f"{task['name']}-do_predict.log").read_text(errors="replace").strip().splitlines()[-1:]
+        return {**row, "error": f"exit {proc.returncode}: {tail[0] if tail else ''}"}
+    metrics = read_json(metrics_path)
+    rows = [json.loads(line) for line in (run_dir / "generated_predictions.jsonl").read_text().split("\n") if line]
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    cap = int(configs.load(task["config"]).get("max_new_tokens", 1024))
+    lengths = [min(len(tokenizer(r["predict"])["input_ids"]), cap) for r in rows]
+    return {**row, "seconds": metrics["predict_runtime"], "generated_tokens": sum(lengths),
+            "generated_tokens_counted": "re-encoded from the decoded text (approximate), at most max_new_tokens",
+            "output_lengths": lengths, "predictions": str(run_dir / "generated_predictions.jsonl")}
+
+
+def _predicts(row: dict[str, Any]) -> list[str]:
+    # Not splitlines(): decoded random text can hold U+2028 and other characters it would split on.
+    return [json.loads(line)["predict"] for line in Path(row["predictions"]).read_text().split("\n") if line]
+
+
+def _agree(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str | None:
+    if not a or not b or "predictions" not in a or "predictions" not in b:
+        return None
+    pa, pb = _predicts(a), _predicts(b)
+    n = min(len(pa), len(pb))
+    return f"{sum(x == y for x, y in zip(pa[:n], pb[:n], strict=True))}/{n}"
+
+
+def finish_rows(rows: list[dict[str, Any]], suite: dict[str, Any], kv_per_token: int) -> list[dict[str, Any]]:
+    """Add the derived figures: throughput, ceiling, speed-up, length quantiles, agreement."""
+    bandwidth = float(suite["peak_bandwidth_tb_s"]) * 1e12
+    by_name = {r["name"]: r for r in rows}
+    for r in rows:
+        if "error" in r or not r.get("seconds"):
+            continue
+        r["examples_per_second"] = round(r["examples"] / r["seconds"], 3)
+        r["generated_tokens_per_second"] = round(r["generated_tokens"] / r["seconds"], 1)
+        lengths = r.get("output_lengths") or []
+        r["output_length_quantiles"] = pm.quantiles(lengths)
+        weights = r.get("weight_bytes") or by_name.get(f"{r['task']}-engine-4bit", {}).get("weight_bytes")
+        if r.get("busy_slot_steps"):
+            context = r["kv_tokens_read"] / r["busy_slot_steps"]
+        else:
+            context = r.get("prompt_tokens_mean", by_name.get(f"{r['task']}-generate", {}).get("prompt_tokens_mean", 0))
+            context += (sum(lengths) / len(lengths) / 2) if lengths else 0
+        if weights:
+            batch = int(r["batch"])
+            ceiling = batch * bandwidth / (weights + batch * context * kv_per_token)
+            r["decode_ceiling_tokens_per_second"] = round(ceiling, 1)
+            r["percent_of_decode_ceiling"] = round(100 * r["generated_tokens_per_second"] / ceiling, 2)
+            if r.get("decode_seconds"):
+                decode_rate = (r["generated_tokens"] - r["examples"]) / r["decode_seconds"]
+                r["decode_percent_of_ceiling"] = round(100 * decode_rate / ceiling, 2)
+    for r in rows:
+        base = by_name.get(f"{r['task']}-do_predict")
+        if r.get("examples_per_second") and base and base.get("examples_per_second"):
+            r["speedup_vs_do_predict"] = round(r["examples_per_second"] / base["examples_per_second"], 2)
+        t = r["task"]
+        pairs = {f"{t}-engine-4bit-baseline-rows": [("vs_do_predict", f"{t}-do_predict")],
+                 f"{t}-generate": [("vs_do_predict", f"{t}-do_predict")],
+                 f"{t}-engine-4bit-rerun": [("vs_first_run", f"{t}-engine-4bit")],
+                 f"{t}-engine-merged": [("vs_4bit", f"{t}-engine-4bit")],
+                 f"{t}-transformers-continuous-batching": [("vs_engine_merged", f"{t}-engine-merged")]}
+        for label, other in pairs.get(r["name"], []):
+            r[f"identical_{label}"] = _agree(r, by_name.get(other))
+    return rows
+
+
+STAGES = ("do_predict", "project")
+
+
+def run_suite(suite: dict[str, Any], out: Path, log: Callable[[str], None] = print,
+              stages: tuple[str, ...] = STAGES) -> list[dict[str, Any]]:
+    """Both stages, or one: ``do_predict`` (data, model, calibration, LLaMA-Factory; state saved in ``state.json``)
+    or ``project`` (the worker, from that state, then the results), for machines that limit one command's time."""
+    out.mkdir(parents=True, exist_ok=True)
+    if "do_predict" in stages:
+        rows = _stage_do_predict(suite, out, log)
+        write_json(out / "state.json", {"suite": suite, "rows": rows})
+    if "project" not in stages:
+        return rows
+    state = read_json(out / "state.json", hint="run the do_predict stage first")
+    return _stage_project(state["suite"], out, state["rows"], log)
+
+
+def _stage_do_predict(suite: dict[str, Any], out: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
+    first = configs.load(suite["tasks"][0]["config"])
+    model_dir, shape = _model_for(first["model_name_or_path"], MODEL_CACHE, log)
+    data_dir = out / "data"
+    for task in suite["tasks"]:
+        cfg = configs.load(task["config"])
+        task["shipped_batch"] = int(cfg.get("per_device_eval_batch_size", 8))
+        _prepare_data(task, data_dir, model_dir, int(cfg["cutoff_len"]))
+        common = {"model_name_or_path": model_dir, "dataset_dir": str(data_dir), "eval_dataset": f"bench_{task['name']}"}
+        task["worker_overrides"] = [f"{k}={v}" for k, v in common.items()] + [f"max_samples={task['engine_examples']}"]
+    log(f"calibrating stop lengths on {model_dir}")
+    _calibrate_all(suite, model_dir, out, log)
+    rows: list[dict[str, Any]] = []
+    for task in suite["tasks"]:
+        task["worker_overrides"].append(f"adapter_name_or_path={task['adapter']}")
+        task["lf_overrides"] = {"model_name_or_path": model_dir, "adapter_name_or_path": task["adapter"],
+                                "dataset_dir": str(data_dir), "eval_dataset": f"bench_{task['name']}",
+                                "max_samples": task["baseline_examples"], "overwrite_cache": "true",
+                                "full_determinism": str(bool(suite["full_determinism"])).lower(), "report_to": "none"}
+        rows.append(_run_do_predict(suite, task, model_dir, out, log))
+    suite.update(model_dir=model_dir, shape=shape, versions=_versions(), device=_device())
+    return rows
+
+
+def _stage_project(suite: dict[str, Any], out: Path, rows: list[dict[str, Any]],
+                   log: Callable[[str], None]) -> list[dict[str, Any]]:
+    plan = {"out": str(out / "runs"), "full_determinism": bool(suite["full_determinism"]),
+            "tasks": [{"name": t["name"], "config": t["config"], "overrides": t["worker_overrides"],
+                       "baseline_examples": int(t["baseline_examples"]), "memory_cap_gib": t.get("memory_cap_gib"),
+                       "library_baseline": t.get("library_baseline"), "old_path": t.get("old_path", True),
+                       "rerun": bool(t.get("rerun"))} for t in suite["tasks"]]}
+    plan_path = write_json(out / "worker_plan.json", plan)
+    log("running the project's paths (one worker process)")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    if suite["full_determinism"]:
+        env["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"  # before CUDA starts, as enable_full_determinism wants it
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "qwen_recipes.bench.predict_worker", str(plan_path)], env=env,
+                          check=False)
+    log(f"  worker finished in {time.perf_counter() - started:.0f} s (exit {proc.returncode})")
+    worker_json = out / "runs" / "worker.json"
+    rows += read_json(worker_json) if worker_json.exists() else []
+    if proc.returncode != 0:
+        rows.append({"name": "worker", "task": "-", "path": "project paths", "error": f"worker exit {proc.returncode}"})
+    return finish(suite, out, rows)
+
+
+def finish(suite: dict[str, Any], out: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Derived figures, then ``results.json`` and ``results.md`` (also for rows gathered from a resumed worker)."""
+    from qwen_recipes.bench.architectures import SHAPES
+    from qwen_recipes.models.engine import kv_bytes_per_token
+
+    model_dir, shape = suite["model_dir"], suite["shape"]
+    config_path = Path(model_dir) / "config.json"
+    model_cfg = json.loads(config_path.read_text(encoding="utf-8")) if config_path.exists() else SHAPES[shape]
+    kv = kv_bytes_per_token(_Namespace(model_cfg), 2)
+    rows = finish_rows(rows, suite, kv)
+    measured = time.strftime("%Y-%m-%d")
+    result = {"suite": suite.get("label"), "measured": measured, "model": model_dir, "shape": shape,
+              "versions": suite.get("versions") or _versions(), "device": suite.get("device") or _device(),
+              "kv_bytes_per_token": kv, "notes": suite.get("notes"),
+              "tasks": [{k: t.get(k) for k in ("name", "task", "config", "source", "baseline_examples", "engine_examples",
+                                               "calibration", "shipped_batch")} for t in suite["tasks"]],
+              "rows": rows}
+    write_json(out / "results.json", result)
+    write_text(out / "results.md", markdown(result))
+    return rows
+
+
+class _Namespace:
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.__dict__.update(d)
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    return {n: md.version(n) for n in ("torch", "transformers", "llamafactory", "peft", "bitsandbytes")}
+
+
+def _device() -> str:
+    import torch
+
+    return torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
+
+
+def _fmt(v: Any, spec: str = ",.1f") -> str:
+    return "-" if v is None else format(v, spec) if isinstance(v, int | float) else str(v)
+
+
+def markdown(result: dict[str, Any]) -> str:
+    lines = [f"# Prediction benchmark: {result['shape']} on {result['device']} ({result['measured']})", "",
+             "| task | path | examples | batch | examples/s | gen tokens/s | vs do_predict | % decode ceiling "
+             "(end to end / decode) | peak GiB | output length p50 / p90 | identical answers |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        if "error" in r:
+            lines.append(f"| {r['task']} | {r['path']} | failed: {r['error']} |||||||||")
+            continue
+        q = r.get("output_length_quantiles") or {}
+        agree = ", ".join(f"{k.removeprefix('identical_')} {v}" for k, v in r.items() if k.startswith("identical_") and v)
+        lines.append(
+            f"| {r['task']} | {r['path']} | {r['examples']} | {r['batch']} | {_fmt(r.get('examples_per_second'), ',.3f')} "
+            f"| {_fmt(r.get('generated_tokens_per_second'))} | {_fmt(r.get('speedup_vs_do_predict'), ',.1f')}x "
+            f"| {_fmt(r.get('percent_of_decode_ceiling'))} / {_fmt(r.get('decode_percent_of_ceiling'))} "
+            f"| {_fmt(r.get('peak_gpu_memory_gib'), '.1f')} | {_fmt(q.get('p50'), '.0f')} / {_fmt(q.get('p90'), '.0f')} "
+            f"| {agree or '-'} |")
+    lines += ["", "Stop-length calibration (tokens; reference = the task's answers, capped at max_new_tokens):", "",
+              "| task | source | stop scale | calibrated p25 / p50 / p75 | reference p25 / p50 / p75 |", "|---|---|---|---|---|"]
+    for t in result["tasks"]:
+        c = t.get("calibration") or {}
+        p, ref = c.get("predicted_lengths", {}), c.get("reference_lengths", {})
+        lines.append(f"| {t['name']} | {t.get('source')} | {c.get('stop_scale')} | {p.get('p25')} / {p.get('p50')} / "
+                     f"{p.get('p75')} | {ref.get('p25')} / {ref.get('p50')} / {ref.get('p75')} |")
+    return "\n".join(lines) + "\n"

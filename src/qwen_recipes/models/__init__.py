@@ -1,0 +1,1 @@
+"""Models: loading a base with its adapter, and the prediction engine that decodes them."""

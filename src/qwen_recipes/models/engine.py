@@ -1,0 +1,453 @@
+"""Greedy prediction that keeps the GPU busy: a slot KV cache, continuous refill, decode steps as CUDA graphs.
+
+Why not ``model.generate``: its eager decode step is bound by kernel launches (112 ms per step for a 7B on an H200,
+where the weights take 3.2 ms to stream), and a batch waits for its longest member. Why not transformers' static cache
+with a compiled step: one write position for the whole batch, so a finished row cannot take the next prompt. Why not
+transformers' continuous batching (``generate_batch``): it is measured beside this engine in the prediction
+benchmark (``benchmarks/h200_predict_*.yaml``) and the README gives both figures.
+
+How it works:
+
+* **Slots.** Each decoder layer gets a key and a value cache of ``[slots, kv_heads, cache_len, head_dim]``;
+  ``cache_len`` is the longest prompt plus ``max_new_tokens``, and the number of slots is sized from the free memory
+  (``plan_slots``), never from ``per_device_eval_batch_size``.
+* **Prefill.** Prompts are taken longest first (so similar lengths share a forward and the largest memory need shows
+  at once), right-padded in groups of at most ``prefill_tokens`` tokens, run with causal SDPA, and their keys and
+  values copied into free slots.
+* **Decode.** One step advances every slot by one token at the slot's own position: the new key/value is written at
+  that position and attention reads positions up to it. The ``G`` query heads that share a key/value head are SDPA's
+  query rows, so no key or value is ever repeated in memory. On a GPU, each (slots, cache-length bucket) step is
+  captured once as a CUDA graph and replayed: one launch per step instead of ~1,000.
+* **Refill.** A slot whose sequence stopped (a stop id, or its ``max_new_tokens``) takes the next prompt before the
+  next step, so no batch waits for its longest member. When the queue is empty and at most half the slots are busy,
+  the busy ones move to the front and a smaller graph runs the tail.
+
+Everything except attention and the cache is the model's own modules (norms, rotary embedding, projections with
+their LoRA and 4-bit layers, MLP, ``lm_head``): a 4-bit base with an unmerged adapter decodes exactly the weights
+that LLaMA-Factory's ``do_predict`` decodes. Only Qwen2-architecture models (Qwen2, Qwen2.5, the tiny model) with
+full attention are handled; ``EngineUnsupported`` says why otherwise, and the caller falls back to ``generate``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_SLOTS = 256  # beyond this a 7B decode step is no longer bound by streaming its weights
+MIN_GRAPH_SLOTS = 8
+PREFILL_TOKENS = 8192  # padded tokens per prefill forward: enough to fill the GPU, small enough for its activations
+MEMORY_HEADROOM = 0.90  # share of the free memory the plan may use (the allocator fragments)
+
+Observer = Callable[[list[int], Any], None]  # (sequence indices, their logits [n, vocab]) after every forward
+
+
+class EngineUnsupported(ValueError):
+    """The model or the request is outside what the engine does; the message says which."""
+
+
+@dataclass
+class EngineStats:
+    """What a run did, for throughput and decode-ceiling figures."""
+
+    slots: int
+    cache_len: int
+    cuda_graphs: bool
+    kv_bytes_per_token: int
+    weight_bytes_per_step: int  # bytes a decode step must stream besides the KV cache (all weights but the embedding)
+    steps: int = 0
+    busy_slot_steps: int = 0  # sum over steps of busy slots
+    kv_tokens_read: int = 0  # sum over steps and busy slots of the cached tokens attended to (what an ideal kernel reads)
+    prefill_tokens: int = 0
+    prefill_seconds: float = 0.0
+    decode_seconds: float = 0.0
+    graphs_captured: int = 0
+    compactions: int = 0
+    plan: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Generation:
+    """Generated token ids in input order, and how long generation took (model loading excluded)."""
+
+    tokens: list[list[int]]
+    seconds: float
+    generated_tokens: int
+    stats: EngineStats | None = None
+
+
+def decoder_parts(model: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """(embed_tokens, layers, norm, rotary_emb, lm_head, config) of a Qwen2ForCausalLM, bare or under a PeftModel."""
+    from peft import PeftModel
+
+    base = model.get_base_model() if isinstance(model, PeftModel) else model
+    config = base.config
+    if getattr(config, "model_type", None) != "qwen2":
+        raise EngineUnsupported(f"the engine decodes Qwen2-architecture models, not {config.model_type!r}")
+    if "sliding_attention" in (getattr(config, "layer_types", None) or []):
+        raise EngineUnsupported("sliding-window attention layers are not supported by the engine")
+    inner = base.model
+    return inner.embed_tokens, inner.layers, inner.norm, inner.rotary_emb, base.lm_head, config
+
+
+def kv_bytes_per_token(config: Any, element_size: int) -> int:
+    """Bytes of key + value cache one token takes across all layers."""
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    return 2 * config.num_hidden_layers * config.num_key_value_heads * head_dim * element_size
+
+
+def plan_slots(n_prompts: int, cache_len: int, kv_per_token: int, free_bytes: int, workspace_bytes: int,
+               max_slots: int = MAX_SLOTS) -> dict[str, Any]:
+    """The sizing rule: as many slots as ``MEMORY_HEADROOM`` of the free memory holds after the workspace (prefill
+    activations, a dequantized weight, the step's logits), at ``cache_len`` tokens each; at most one per prompt and
+    at most ``max_slots``. Raises MemoryError when not even one slot fits."""
+    per_slot = kv_per_token * cache_len
+    usable = int(free_bytes * MEMORY_HEADROOM) - workspace_bytes
+    fit = usable // per_slot if usable > 0 else 0
+    if fit < 1:
+        raise MemoryError(f"not enough GPU memory for one sequence of {cache_len} tokens: {free_bytes / 2**30:.1f} GiB "
+                          f"free, {workspace_bytes / 2**30:.1f} GiB workspace, {per_slot / 2**30:.2f} GiB per slot "
+                          "(lower cutoff_len or max_new_tokens)")
+    slots = int(max(1, min(n_prompts, max_slots, fit)))
+    return {"slots": slots, "fit": int(fit), "free_gib": round(free_bytes / 2**30, 2),
+            "workspace_gib": round(workspace_bytes / 2**30, 2), "per_slot_mib": round(per_slot / 2**20, 1),
+            "kv_cache_gib": round(slots * per_slot / 2**30, 2)}
+
+
+def free_memory(device: Any, limit: int | None = None) -> int:
+    """Bytes this process can still allocate on ``device``: the driver's free memory plus what torch's allocator holds
+    unused, capped by ``limit`` (total bytes the process may use, e.g. a per-process memory fraction)."""
+    import torch
+
+    free, _ = torch.cuda.mem_get_info(device)
+    allocated, reserved = torch.cuda.memory_allocated(device), torch.cuda.memory_reserved(device)
+    available = free + reserved - allocated
+    return min(available, limit - allocated) if limit is not None else available
+
+
+def _round_up(n: int, k: int) -> int:
+    return -(-n // k) * k
+
+
+def length_bucket(n: int, cache_len: int) -> int:
+    """The attended cache length for a step whose longest busy sequence holds ``n`` tokens: at least 256, then four
+    buckets per octave (at most 25% read beyond ``n``), so a few graphs cover every length."""
+    step = 64 if n <= 256 else 2 ** (n.bit_length() - 3)
+    return min(max(256, _round_up(n, step)), cache_len)
+
+
+class Engine:
+    """Greedy decoding of many prompts with one model; ``generate`` may be called again with other prompts."""
+
+    def __init__(self, model: Any, stop_ids: Sequence[int], *, cuda_graphs: bool | None = None,
+                 memory_limit: int | None = None, max_slots: int = MAX_SLOTS, prefill_tokens: int = PREFILL_TOKENS,
+                 log: Callable[[str], None] = print) -> None:
+        import torch
+
+        self.model = model
+        self.embed, self.layers, self.norm, self.rotary, self.lm_head, self.config = decoder_parts(model)
+        self.device = self.embed.weight.device
+        self.dtype = self.embed.weight.dtype
+        cfg = self.config
+        self.heads, self.kv_heads = cfg.num_attention_heads, cfg.num_key_value_heads
+        self.head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // self.heads
+        self.group = self.heads // self.kv_heads
+        self.stop_ids = set(stop_ids)
+        self.cuda_graphs = self.device.type == "cuda" if cuda_graphs is None else cuda_graphs
+        self.memory_limit, self.max_slots, self.prefill_tokens, self.log = memory_limit, max_slots, prefill_tokens, log
+        self.kv_per_token = kv_bytes_per_token(cfg, torch.tensor([], dtype=self.dtype).element_size())
+        embed_bytes = self.embed.weight.numel() * self.embed.weight.element_size()
+        tied = self.lm_head.weight.data_ptr() == self.embed.weight.data_ptr()
+        total = sum(p.numel() * p.element_size() for p in model.parameters())
+        self.weight_bytes = total - (0 if tied else embed_bytes)
+        self._graphs: dict[tuple[int, int], Any] = {}
+        self._pool = None
+        self._cache: tuple[list[Any], list[Any]] | None = None
+        # Decode attention: on a GPU two batched matmuls (scores in fp32) beat SDPA, whose cuDNN kernel for 7 query
+        # rows took 4.2 ms per step at 256 slots x 768 positions on an H200 (2.7 TB/s); bmm's fp32 output is CUDA-only.
+        self.attention = "bmm" if self.device.type == "cuda" else "sdpa"
+
+    # ---- memory -------------------------------------------------------------------------------------------------
+    def _workspace_bytes(self, slots: int, prefill_tokens: int) -> int:
+        cfg = self.config
+        elem = self.kv_per_token // (2 * cfg.num_hidden_layers * self.kv_heads * self.head_dim)
+        activations = prefill_tokens * (6 * cfg.hidden_size + 3 * cfg.intermediate_size) * elem
+        dequantized = 2 * cfg.hidden_size * cfg.intermediate_size * elem  # a 4-bit layer dequantizes its weight per call
+        logits = slots * cfg.vocab_size * (elem + 4) + 256 * 2**20
+        return activations + dequantized + logits
+
+    def _allocate(self, n_prompts: int, cache_len: int, prefill_tokens: int) -> dict[str, Any]:
+        import torch
+
+        self._release()
+        if self.device.type == "cuda":
+            free = free_memory(self.device, self.memory_limit)
+            plan = plan_slots(n_prompts, cache_len, self.kv_per_token, free,
+                              self._workspace_bytes(min(n_prompts, self.max_slots), prefill_tokens), self.max_slots)
+        else:
+            plan = {"slots": int(min(n_prompts, self.max_slots))}
+        slots = plan["slots"]
+        shape = (slots, self.kv_heads, cache_len, self.head_dim)
+        kw = {"dtype": self.dtype, "device": self.device}
+        self._cache = ([torch.zeros(shape, **kw) for _ in self.layers], [torch.zeros(shape, **kw) for _ in self.layers])
+        self.tok = torch.zeros(slots, dtype=torch.long, device=self.device)
+        self.pos = torch.zeros(slots, dtype=torch.long, device=self.device)
+        self.next = torch.zeros(slots, dtype=torch.long, device=self.device)
+        self.logits = torch.zeros(slots, self.config.vocab_size, **kw)
+        self.arange = torch.arange(cache_len, device=self.device)
+        # Row of (slot, kv head, position 0) in a cache viewed as [slots * kv_heads * cache_len, head_dim].
+        self.row_base = torch.arange(slots * self.kv_heads, device=self.device) * cache_len
+        self.cache_len, self.slots = cache_len, slots
+        return plan
+
+    def _release(self) -> None:
+        self._graphs.clear()
+        self._pool = None  # a pool outlives its graphs only at the allocator's peril (an internal assert)
+        self._cache = None
+        if self.device.type == "cuda":
+            import torch
+
+            torch.cuda.empty_cache()
+
+    # ---- forward passes -----------------------------------------------------------------------------------------
+    def _prefill(self, prompts: Sequence[Sequence[int]], slots: Sequence[int]) -> Any:
+        """Run right-padded prompts, store their keys/values in ``slots``; logits at each prompt's last token."""
+        import torch
+        import torch.nn.functional as F
+        from transformers.models.qwen2.modeling_qwen2 import apply_rotary_pos_emb
+
+        g, width = len(prompts), max(len(p) for p in prompts)
+        ids = torch.zeros((g, width), dtype=torch.long)
+        for i, p in enumerate(prompts):
+            ids[i, : len(p)] = torch.tensor(list(p), dtype=torch.long)
+        ids = ids.to(self.device)
+        positions = torch.arange(width, device=self.device)[None, :].expand(g, width)
+        index = torch.tensor(list(slots), device=self.device)
+        keys, values = self._cache
+        x = self.embed(ids)
+        cos, sin = self.rotary(x, positions)
+        for li, layer in enumerate(self.layers):
+            attn = layer.self_attn
+            h = layer.input_layernorm(x)
+            q = attn.q_proj(h).view(g, width, self.heads, self.head_dim).transpose(1, 2)
+            k = attn.k_proj(h).view(g, width, self.kv_heads, self.head_dim).transpose(1, 2)
+            v = attn.v_proj(h).view(g, width, self.kv_heads, self.head_dim).transpose(1, 2)
+            q, k = apply_rotary_pos_emb(q, k, cos, sin)
+            keys[li][index, :, :width] = k  # padding beyond a prompt is overwritten before decode attends to it
+            values[li][index, :, :width] = v
+            o = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=attn.scaling, enable_gqa=True)
+            x = x + attn.o_proj(o.transpose(1, 2).reshape(g, width, self.heads * self.head_dim))
+            x = x + layer.mlp(layer.post_attention_layernorm(x))
+        last = torch.tensor([len(p) - 1 for p in prompts], device=self.device)
+        return self.lm_head(self.norm(x[torch.arange(g, device=self.device), last]))
+
+    def _step(self, slots: int, length: int) -> None:
+        """One decode token for slots ``[0, slots)``: reads ``self.tok``/``self.pos``, writes ``self.logits`` and
+        ``self.next``. Allocates nothing outside the step, so it can be captured as a CUDA graph."""
+        import torch.nn.functional as F
+        from transformers.models.qwen2.modeling_qwen2 import apply_rotary_pos_emb
+
+        tok, pos = self.tok[:slots], self.pos[:slots]
+        keys, values = self._cache
+        x = self.embed(tok[:, None])
+        cos, sin = self.rotary(x, pos[:, None])
+        mask = (self.arange[:length][None, :] <= pos[:, None])[:, None, None, :]  # [slots, 1, 1, length]
+        rows = self.row_base[: slots * self.kv_heads] + pos.repeat_interleave(self.kv_heads)
+        for li, layer in enumerate(self.layers):
+            attn = layer.self_attn
+            h = layer.input_layernorm(x)
+            q = attn.q_proj(h).view(slots, 1, self.heads, self.head_dim).transpose(1, 2)
+            k = attn.k_proj(h).view(slots, 1, self.kv_heads, self.head_dim).transpose(1, 2)
+            v = attn.v_proj(h).view(slots, 1, self.kv_heads, self.head_dim)
+            q, k = apply_rotary_pos_emb(q, k, cos, sin)
+            flat = (-1, self.head_dim)
+            # Indices are unique (one position per slot and head), so index_copy_ is deterministic even where torch's
+            # deterministic mode would pick a slower implementation that a CUDA graph cannot capture.
+            with _nondeterministic_ok():
+                keys[li].view(flat).index_copy_(0, rows, k.reshape(flat))
+                values[li].view(flat).index_copy_(0, rows, v.reshape(flat))
+            q = q.reshape(slots, self.kv_heads, self.group, self.head_dim)  # query heads of a kv head as query rows
+            kc, vc = keys[li][:slots, :, :length], values[li][:slots, :, :length]
+            if self.attention == "bmm":
+                o = self._bmm_attention(q, kc, vc, mask, attn.scaling)
+            else:
+                o = F.scaled_dot_product_attention(q, kc, vc, attn_mask=mask, scale=attn.scaling)
+            x = x + attn.o_proj(o.reshape(slots, 1, self.heads * self.head_dim))
+            x = x + layer.mlp(layer.post_attention_layernorm(x))
+        logits = self.lm_head(self.norm(x))[:, 0]
+        self.logits[:slots].copy_(logits)
+        self.next[:slots].copy_(logits.argmax(-1))
+
+    @staticmethod
+    def _bmm_attention(q: Any, k: Any, v: Any, mask: Any, scale: float) -> Any:
+        import torch
+
+        s, h, g, d = q.shape
+        length = k.shape[2]
+        scores = torch.bmm(q.reshape(s * h, g, d), k.reshape(s * h, length, d).transpose(1, 2), out_dtype=torch.float32)
+        scores = scores.view(s, h, g, length).mul_(scale).masked_fill_(~mask, float("-inf"))
+        p = torch.softmax(scores, dim=-1).to(v.dtype)
+        return torch.bmm(p.view(s * h, g, length), v.reshape(s * h, length, d)).view(s, h, g, d)
+
+    def _run_step(self, slots: int, length: int, stats: EngineStats) -> None:
+        import torch
+
+        if not self.cuda_graphs:
+            self._step(slots, length)
+            return
+        graph = self._graphs.get((slots, length))
+        if graph is None:
+            # Warm-up and capture run the very step about to be replayed: they write the same keys/values at the same
+            # positions, so they change nothing the replay does not write again.
+            try:
+                side = torch.cuda.Stream(self.device)
+                side.wait_stream(torch.cuda.current_stream(self.device))
+                with torch.cuda.stream(side):
+                    self._step(slots, length)
+                torch.cuda.current_stream(self.device).wait_stream(side)
+                if self._pool is None:
+                    self._pool = torch.cuda.graph_pool_handle()
+                graph = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(graph, pool=self._pool):
+                    self._step(slots, length)
+            except RuntimeError as err:  # a layer that cannot be captured: decode eagerly, slower but the same
+                self.log(f"note: CUDA graph capture failed ({str(err).splitlines()[0]}); decoding without graphs")
+                self.cuda_graphs = False
+                self._graphs.clear()
+                stats.cuda_graphs = False
+                self._step(slots, length)
+                return
+            self._graphs[(slots, length)] = graph
+            stats.graphs_captured += 1
+        graph.replay()
+
+    def _compact(self, busy: list[int]) -> None:
+        """Move the caches of ``busy`` slots to slots ``0..len(busy)-1`` (a smaller graph then runs the tail)."""
+        import torch
+
+        src = torch.tensor(busy, device=self.device)
+        for cache in self._cache:
+            for layer_cache in cache:
+                layer_cache[: len(busy)] = layer_cache[src]
+
+    # ---- the scheduler ------------------------------------------------------------------------------------------
+    def generate(self, prompts: Sequence[Sequence[int]], max_new_tokens: int, *,
+                 advance: Callable[[int], None] | None = None, observer: Observer | None = None,
+                 ignore_stop: bool = False) -> Generation:
+        """Greedy continuations of ``prompts`` (each ends at its first stop id, kept, or after ``max_new_tokens``),
+        in input order. ``observer`` sees every step's logits (benchmark calibration); ``ignore_stop`` runs every
+        sequence to its budget."""
+        import torch
+
+        if max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+        if any(len(p) == 0 for p in prompts):
+            raise ValueError("an empty prompt cannot be decoded")
+        n = len(prompts)
+        if n == 0:
+            return Generation([], 0.0, 0)
+        longest = max(len(p) for p in prompts)
+        cache_len = _round_up(longest + max_new_tokens, 64)
+        prefill_tokens = max(self.prefill_tokens, longest)
+        plan = self._allocate(n, cache_len, prefill_tokens)
+        stats = EngineStats(self.slots, cache_len, self.cuda_graphs, self.kv_per_token, self.weight_bytes, plan=plan)
+        sizes = [self.slots]  # graph sizes for the tail: halves down to MIN_GRAPH_SLOTS
+        while sizes[-1] // 2 >= MIN_GRAPH_SLOTS:
+            sizes.append(sizes[-1] // 2)
+
+        queue = deque(sorted(range(n), key=lambda i: -len(prompts[i])))
+        seq = [-1] * self.slots  # prompt index held by each slot
+        cached = [0] * self.slots  # tokens in each slot's cache
+        last = [0] * self.slots  # each slot's newest token (not yet in its cache)
+        out: list[list[int]] = [[] for _ in range(n)]
+        width = self.slots  # slots the decode step runs over
+        generated = 0
+
+        def finish_if_done(s: int, token: int) -> None:
+            i = seq[s]
+            out[i].append(token)
+            if (token in self.stop_ids and not ignore_stop) or len(out[i]) >= max_new_tokens:
+                seq[s] = -1
+                if advance:
+                    advance(1)
+
+        start = time.perf_counter()
+        with torch.no_grad():
+            while True:
+                free = [s for s in range(width) if seq[s] < 0]
+                if free and queue:
+                    t0 = time.perf_counter()
+                    take = [queue.popleft() for _ in range(min(len(free), len(queue)))]
+                    i = 0
+                    while i < len(take):
+                        group = take[i: i + max(1, prefill_tokens // len(prompts[take[i]]))]
+                        slots = free[i: i + len(group)]
+                        logits = self._prefill([prompts[j] for j in group], slots)
+                        if observer:
+                            observer(list(group), logits)
+                        for s, j, token in zip(slots, group, logits.argmax(-1).tolist(), strict=True):
+                            seq[s], cached[s], last[s] = j, len(prompts[j]), token
+                            stats.prefill_tokens += len(prompts[j])
+                            generated += 1
+                            finish_if_done(s, token)
+                        i += len(group)
+                    if self.device.type == "cuda":
+                        torch.cuda.synchronize(self.device)
+                    stats.prefill_seconds += time.perf_counter() - t0
+                busy = [s for s in range(width) if seq[s] >= 0]
+                if not busy:
+                    if queue:
+                        continue
+                    break
+                if not queue and len(busy) <= width // 2 and width > sizes[-1]:
+                    new_width = min(w for w in sizes if w >= len(busy))
+                    if new_width < width:
+                        self._compact(busy)
+                        for dst, src in enumerate(busy):
+                            seq[dst], cached[dst], last[dst] = seq[src], cached[src], last[src]
+                        for s in range(len(busy), width):
+                            seq[s] = -1
+                        width, busy = new_width, list(range(len(busy)))
+                        stats.compactions += 1
+                t0 = time.perf_counter()
+                length = length_bucket(max(cached[s] for s in busy) + 1, cache_len)
+                tokens = [last[s] if seq[s] >= 0 else 0 for s in range(width)]
+                positions = [cached[s] if seq[s] >= 0 else 0 for s in range(width)]
+                self.tok[:width].copy_(torch.tensor(tokens), non_blocking=True)
+                self.pos[:width].copy_(torch.tensor(positions), non_blocking=True)
+                self._run_step(width, length, stats)
+                if observer:
+                    observer([seq[s] for s in busy], self.logits[busy])
+                nxt = self.next[:width].tolist()  # the one sync per step: which slots stopped
+                stats.steps += 1
+                stats.busy_slot_steps += len(busy)
+                stats.kv_tokens_read += sum(cached[s] + 1 for s in busy)
+                for s in busy:
+                    cached[s] += 1
+                    last[s] = nxt[s]
+                    generated += 1
+                    finish_if_done(s, nxt[s])
+                stats.decode_seconds += time.perf_counter() - t0
+        seconds = time.perf_counter() - start
+        self._release()
+        return Generation(out, seconds, generated, stats)
+
+
+class _nondeterministic_ok:
+    """Lets one block use torch's default kernels while deterministic algorithms are switched on."""
+
+    def __enter__(self) -> None:
+        import torch
+
+        self.was = torch.are_deterministic_algorithms_enabled()
+        self.warn = torch.is_deterministic_algorithms_warn_only_enabled()
+        if self.was:
+            torch.use_deterministic_algorithms(False)
+
+    def __exit__(self, *exc: object) -> None:
+        import torch
+
+        if self.was:
+            torch.use_deterministic_algorithms(True, warn_only=self.warn)

@@ -1,0 +1,116 @@
+"""The prediction engine (models/engine.py) on the tiny model, CPU: continuous refill and tail compaction give each
+prompt exactly the answer it gets alone; the memory sizing rule; the fallback for what the engine does not do.
+Equality with LLaMA-Factory's do_predict is in test_batch_generate.py (it needs do_predict's own rows)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qwen_recipes.eval import batch_generate as bg
+from qwen_recipes.models import engine as E
+
+STOP = 2  # the tiny tokenizer's <|im_end|> (also its eos)
+
+
+@pytest.fixture(scope="module")
+def model(tiny_model):
+    """The tiny model in float32 with its stop row scaled, so that answers stop at many different lengths."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    m = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
+    with torch.no_grad():
+        m.lm_head.weight[STOP] *= 1.6
+    return m
+
+
+def prompts(n: int, seed: int = 0) -> list[list[int]]:
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    lengths = torch.randint(3, 90, (n,), generator=gen).tolist()
+    return [torch.randint(3, 1500, (k,), generator=gen).tolist() for k in lengths]
+
+
+def alone(model, ps: list[list[int]], max_new: int) -> list[list[int]]:
+    """Each prompt on its own through model.generate: no padding, no neighbours."""
+    return [bg.generate(model, [p], pad_token_id=0, stop_ids=[STOP], batch_size=1, max_new_tokens=max_new).tokens[0]
+            for p in ps]
+
+
+def test_refill_and_compaction_give_each_prompt_its_own_answer(model):
+    ps = prompts(24)
+    eng = E.Engine(model, [STOP], max_slots=16)
+    done: list[int] = []
+    gen = eng.generate(ps, 40, advance=done.append)
+    assert gen.tokens == alone(model, ps, 40)
+    lengths = [len(t) for t in gen.tokens]
+    assert min(lengths) < 10 and max(lengths) == 40, f"both stop paths must be exercised: {lengths}"
+    assert all(t[-1] == STOP for t in gen.tokens if len(t) < 40)
+    stats = gen.stats
+    # 24 prompts in 16 slots: 8 prompts can only run in slots that others left, and the tail ran on 8 slots.
+    assert stats.slots == 16 and stats.compactions >= 1 and len(done) == 24
+    assert gen.generated_tokens == sum(lengths) == stats.busy_slot_steps + len(ps)  # prefill gives each its 1st token
+    assert stats.prefill_tokens == sum(map(len, ps)) and not stats.cuda_graphs
+
+
+def test_one_slot_and_first_token_budget(model):
+    ps = prompts(5, seed=1)
+    assert E.Engine(model, [STOP], max_slots=1).generate(ps, 12).tokens == alone(model, ps, 12)
+    one = E.Engine(model, [STOP]).generate(ps, 1)
+    assert [len(t) for t in one.tokens] == [1] * 5 and one.stats.steps == 0
+
+
+def test_ignore_stop_and_observer_see_every_step(model):
+    ps = prompts(6, seed=2)
+    seen: dict[int, int] = {}
+
+    def observer(seqs, logits):
+        assert logits.shape == (len(seqs), model.config.vocab_size)
+        for s in seqs:
+            seen[s] = seen.get(s, 0) + 1
+
+    gen = E.Engine(model, [STOP]).generate(ps, 20, observer=observer, ignore_stop=True)
+    assert [len(t) for t in gen.tokens] == [20] * 6 and seen == dict.fromkeys(range(6), 20)
+
+
+def test_memory_plan_rule():
+    gib = 2**30
+    # 10 GiB free, 1 GiB workspace: 0.9 * 10 - 1 = 8 GiB of cache; 0.5 GiB per slot -> 16 slots.
+    plan = E.plan_slots(100, cache_len=1024, kv_per_token=gib // 2048, free_bytes=10 * gib, workspace_bytes=gib)
+    assert plan["slots"] == 16 and plan["fit"] == 16
+    assert E.plan_slots(5, 1024, gib // 2048, 10 * gib, gib)["slots"] == 5  # never more slots than prompts
+    assert E.plan_slots(10**6, 16, 1, 10 * gib, gib, max_slots=256)["slots"] == 256
+    with pytest.raises(MemoryError, match="not enough GPU memory for one sequence of 1024 tokens"):
+        E.plan_slots(1, 1024, gib // 256, gib, gib // 2)
+
+
+def test_kv_bytes_and_length_buckets(model):
+    cfg = model.config
+    head_dim = cfg.hidden_size // cfg.num_attention_heads
+    assert E.kv_bytes_per_token(cfg, 2) == 2 * cfg.num_hidden_layers * cfg.num_key_value_heads * head_dim * 2
+    assert [E.length_bucket(n, 4096) for n in (1, 256, 257, 300, 1000, 1025, 5000)] == [
+        256, 256, 320, 320, 1024, 1280, 4096]
+    for n in range(1, 4000, 37):  # never below n, never more than 25% above it (beyond the 256 floor)
+        b = E.length_bucket(n, 8192)
+        assert n <= b <= max(256, n * 1.25)
+
+
+def test_what_the_engine_does_not_do_falls_back_to_generate(model):
+    """A repetition penalty, or a model that is not Qwen2-architecture: model.generate, said in one line."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    notes: list[str] = []
+    ps = prompts(3, seed=3)
+    gen = bg.generate_answers(model, ps, pad_token_id=0, stop_ids=[STOP], max_new_tokens=8, repetition_penalty=1.2,
+                              log=notes.append)
+    assert gen.stats is None and "repetition_penalty" in notes[0]
+    llama = LlamaForCausalLM(LlamaConfig(vocab_size=2048, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                         num_attention_heads=2, num_key_value_heads=2)).to(torch.float32).eval()
+    with pytest.raises(E.EngineUnsupported, match="Qwen2-architecture"):
+        E.Engine(llama, [STOP])
+    gen = bg.generate_answers(llama, ps, pad_token_id=0, stop_ids=[STOP], max_new_tokens=4, log=notes.append)
+    assert gen.stats is None and "'llama'" in notes[-1] and all(len(t) <= 4 for t in gen.tokens)
+    with pytest.raises(ValueError, match="engine must be one of"):
+        bg.generate_answers(model, ps, pad_token_id=0, stop_ids=[STOP], max_new_tokens=4, engine="vllm")

@@ -1,0 +1,82 @@
+"""The prediction benchmark (scripts/benchmark_predict.py): the stop-length calibration, the adapters it writes, and
+the whole harness on the tiny model (CPU: its numbers mean nothing, the rows and figures must all be there)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT, run_script
+
+from qwen_recipes.bench import predict_model as pm
+from qwen_recipes.bench import predict_suite as ps
+
+pytestmark = pytest.mark.filterwarnings("ignore:Model with `tie_word_embeddings=True`:UserWarning")
+
+
+def test_stop_lengths_follow_the_recorded_logits():
+    """Length under scale s = first step where s * stop logit beats the best other logit, or another stop id wins."""
+    rec = pm.StopRecorder(stop_id=2, other_stops=[2, 7])
+    rec.e = {0: [1.0, 2.0, 3.0, 0.5], 1: [-1.0, -1.0, -1.0, -1.0], 2: [0.1, 0.1, 0.1, 0.1]}
+    rec.m = {0: [4.0, 4.0, 4.0, 4.0], 1: [0.0, 0.0, 0.0, 0.0], 2: [1.0, 1.0, 1.0, 1.0]}
+    rec.o = {0: [False] * 4, 1: [False] * 4, 2: [False, False, True, False]}  # seq 2: stop id 7 wins at step 3
+    assert rec.lengths(1.0, 10) == [10, 10, 3]
+    assert rec.lengths(1.5, 10) == [3, 10, 3]  # 1.5 * 3.0 > 4
+    assert rec.lengths(2.5, 10) == [2, 10, 3]  # 2.5 * 2.0 > 4
+    assert rec.lengths(20.0, 10) == [1, 10, 1]  # 20 * 0.1 > 1 at the first step
+    # Three alike sequences: length 3 for 4/3 < s <= 2 only, so a reference of 3s admits only that range.
+    rec.e, rec.m = dict.fromkeys(range(3), [1.0, 2.0, 3.0, 4.0]), dict.fromkeys(range(3), [4.0] * 4)
+    rec.o = dict.fromkeys(range(3), [False] * 4)
+    scale, lengths = pm.choose_scale(rec, reference=[3, 3, 3], max_new_tokens=10)
+    assert lengths == [3, 3, 3] and 4 / 3 < scale <= 2.0
+
+
+def test_adapter_scales_exactly_the_stop_logit(tiny_model, tmp_path):
+    """No random part (b_std=0): base and adapter give the same logits except the stop token's, which is s times."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    out = pm.write_adapter(tiny_model, tmp_path / "adapter", rank=4, alpha=8, b_std=0.0, seed=0, stop_id=2,
+                           stop_scale=3.0)
+    assert {"adapter_model.safetensors", "adapter_config.json", "tokenizer.json"} <= {p.name for p in out.iterdir()}
+    base = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
+    ids = torch.tensor([[5, 17, 300, 42]])
+    with torch.no_grad():
+        before = base(ids).logits[0, -1].clone()
+        after = PeftModel.from_pretrained(base, out).eval()(ids).logits[0, -1]
+    others = torch.ones_like(before, dtype=torch.bool)
+    others[2] = False
+    assert torch.allclose(after[others], before[others])
+    assert torch.isclose(after[2], 3.0 * before[2], rtol=2e-2), (after[2], before[2])  # the A row is stored in bf16
+
+
+def test_suite_is_checked_before_any_work(tmp_path):
+    bad = tmp_path / "suite.yaml"
+    bad.write_text("tasks: []\n")
+    proc = run_script("scripts/benchmark_predict.py", str(bad))
+    assert proc.returncode == 2 and "non-empty `tasks:` list" in proc.stdout, proc.stdout + proc.stderr
+    bad.write_text("tasks:\n  - {name: a, task: psyqa, config: configs/predict/nope.yaml, input: x,"
+                   " baseline_examples: 1, engine_examples: 2}\n")
+    with pytest.raises(FileNotFoundError, match="nope.yaml not found"):
+        ps.load_suite(bad)
+
+
+@pytest.mark.slow
+def test_cpu_smoke_suite_end_to_end(tmp_path):
+    """do_predict, model.generate and the engine (4-bit, rerun, merged) on one model and one dataset, with figures."""
+    proc = run_script("scripts/benchmark_predict.py", "benchmarks/cpu_tiny_predict_smoke.yaml", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert str(tmp_path / "results.md") in proc.stdout
+    result = json.loads((tmp_path / "results.json").read_text())
+    rows = {r["name"]: r for r in result["rows"]}
+    assert set(rows) == {"psyqa-do_predict", "psyqa-generate", "psyqa-engine-4bit-baseline-rows", "psyqa-engine-4bit",
+                         "psyqa-engine-4bit-rerun", "psyqa-engine-merged"}
+    for r in rows.values():
+        assert r["examples_per_second"] > 0 and r["speedup_vs_do_predict"] > 0 and "percent_of_decode_ceiling" in r
+    assert rows["psyqa-do_predict"]["examples"] == 4 and rows["psyqa-engine-4bit"]["examples"] == 12
+    assert rows["psyqa-engine-4bit-rerun"]["identical_vs_first_run"] == "12/12"
+    assert rows["psyqa-generate"]["identical_vs_do_predict"].endswith("/4")
+    calibration = result["tasks"][0]["calibration"]
+    assert calibration["stop_scale"] >= 1.0 and calibration["reference_lengths"]["n"] == 12
+    assert (ROOT / "benchmarks/cpu_tiny_predict_smoke.yaml").exists()
