@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Batched greedy prediction (scripts/predict.py) against LLaMA-Factory's own do_predict on the same model and
+# scripts/predict.py (with --keep-order: model.generate in the same batches; default: the engine) against LLaMA-Factory's own do_predict on the same model and
 # data: are the outputs the same, and how many examples/s does each give (generation only, model load excluded).
 # Needs: a CUDA GPU for meaningful numbers (runs on CPU too), the predict config's model and data.
 # Usage: benchmarks/predict_vs_llamafactory.sh PREDICT_CONFIG OUT_DIR [key=value overrides for both]
@@ -16,7 +16,7 @@ llamafactory-cli train "$config" "$@" output_dir="$out/llamafactory" > "$out/lla
 echo "[2/4] scripts/predict.py --keep-order (LLaMA-Factory's batches) -> $out/ours_keep_order"
 "${PYTHON:-python}" scripts/predict.py --keep-order --out "$out/ours_keep_order" "$config" "$@" > "$out/ours_keep_order.log" 2>&1 \
   || { tail -n 20 "$out/ours_keep_order.log"; exit 1; }
-echo "[3/4] scripts/predict.py (length-sorted batches) -> $out/ours_sorted"
+echo "[3/4] scripts/predict.py (the engine) -> $out/ours_sorted"
 "${PYTHON:-python}" scripts/predict.py --out "$out/ours_sorted" "$config" "$@" > "$out/ours_sorted.log" 2>&1 \
   || { tail -n 20 "$out/ours_sorted.log"; exit 1; }
 echo "[4/4] compare"

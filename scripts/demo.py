@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 from rich.table import Table
 
 from qwen_recipes import configs
-from qwen_recipes.cli import console, parser, run
+from qwen_recipes.cli import console, parser, run, tool
 from qwen_recipes.io import write_text
 from qwen_recipes.tasks import get_task
 
@@ -45,12 +44,6 @@ class Stage:
     seconds: float = 0.0
     note: str = ""
     extra: dict = field(default_factory=dict)
-
-
-def tool(name: str) -> str:
-    """A console script of the running environment (the venv), whatever PATH says."""
-    local = Path(sys.executable).parent / name
-    return str(local) if local.exists() else (shutil.which(name) or name)
 
 
 def stages() -> list[Stage]:
@@ -103,19 +96,21 @@ def generation_recipe(task: str, source: str, cutoff_len: int) -> list[Stage]:
 
 
 def meeting_recipe(task: str) -> list[Stage]:
-    """One AliMeeting4MUG task: windows sized by the train config, train, predict, official scores + submission."""
+    """One AliMeeting4MUG task: windows sized by the train config, train, predict the windows with the project's
+    engine (scripts/predict.py), official scores + submission."""
     py = sys.executable
     train_cfg, predict_cfg = Path(f"configs/train/tiny_qlora_{task}.yaml"), Path(f"configs/predict/tiny_qlora_{task}.yaml")
     train, predict = configs.load(train_cfg), configs.load(predict_cfg)
     data = f"{predict['dataset_dir']}/{task}/test.json"
+    predicted = f"{predict['output_dir']}/batched"  # scripts/predict.py's default, beside do_predict's own files
     return [
         Stage(f"{task}: preprocess", [py, "scripts/preprocess.py", task, "--input", "dataset/samples/alimeeting4mug",
                                       "--config", str(train_cfg)], [f"{train['dataset_dir']}/{task}/report.json"]),
         Stage(f"{task}: train", [tool("llamafactory-cli"), "train", str(train_cfg)], [train["output_dir"]]),
-        Stage(f"{task}: predict", [tool("llamafactory-cli"), "train", str(predict_cfg)],
-              [f"{predict['output_dir']}/generated_predictions.jsonl"]),
-        Stage(f"{task}: score", [py, "scripts/evaluate.py", task, predict["output_dir"], "--data", data],
-              [f"{predict['output_dir']}/report.md", f"{predict['output_dir']}/metrics.json"]),
+        Stage(f"{task}: predict", [py, "scripts/predict.py", str(predict_cfg)],
+              [f"{predicted}/generated_predictions.jsonl", f"{predicted}/predict_speed.json"]),
+        Stage(f"{task}: score", [py, "scripts/evaluate.py", task, predicted, "--data", data],
+              [f"{predicted}/report.md", f"{predicted}/metrics.json"]),
     ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from qwen_recipes.errors import DataError
 from qwen_recipes.eval import batch_generate as bg
 from qwen_recipes.models import engine as E
 
@@ -81,7 +82,7 @@ def test_memory_plan_rule():
     assert plan["slots"] == 16 and plan["fit"] == 16
     assert E.plan_slots(5, 1024, gib // 2048, 10 * gib, gib)["slots"] == 5  # never more slots than prompts
     assert E.plan_slots(10**6, 16, 1, 10 * gib, gib, max_slots=256)["slots"] == 256
-    with pytest.raises(MemoryError, match="not enough GPU memory for one sequence of 1024 tokens"):
+    with pytest.raises(DataError, match="field 'cutoff_len': not enough GPU memory for one sequence of 1024 tokens"):
         E.plan_slots(1, 1024, gib // 256, gib, gib // 2)
 
 

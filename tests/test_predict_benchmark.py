@@ -51,6 +51,16 @@ def test_adapter_scales_exactly_the_stop_logit(tiny_model, tmp_path):
     assert torch.isclose(after[2], 3.0 * before[2], rtol=2e-2), (after[2], before[2])  # the A row is stored in bf16
 
 
+def test_every_shipped_prediction_suite_loads():
+    """Configs and inputs exist (real data or the samples it falls back to) and the header gives the command."""
+    suites = sorted((ROOT / "benchmarks").glob("*predict*.yaml"))
+    assert len(suites) >= 3
+    for path in suites:
+        suite = ps.load_suite(path)
+        assert all(t["baseline_examples"] <= t["engine_examples"] for t in suite["tasks"]), path
+        assert f"python scripts/benchmark_predict.py {path.relative_to(ROOT)}" in path.read_text(), path
+
+
 def test_suite_is_checked_before_any_work(tmp_path):
     bad = tmp_path / "suite.yaml"
     bad.write_text("tasks: []\n")

@@ -32,6 +32,14 @@ def run(main: Callable[[], int | None]) -> None:
         sys.exit(130)
 
 
+def tool(name: str) -> str:
+    """A console script of the running environment (the venv), whatever PATH says."""
+    import shutil
+
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else (shutil.which(name) or name)
+
+
 def outputs(title: str, paths: Iterable[str | Path]) -> None:
     console.print(f"[bold green]{title}[/]")
     for p in paths:

@@ -39,6 +39,7 @@ import yaml
 from qwen_recipes import configs
 from qwen_recipes.bench import predict_model as pm
 from qwen_recipes.bench.suite import MODEL_CACHE, _model_for
+from qwen_recipes.cli import tool
 from qwen_recipes.io import read_json, write_json, write_text
 
 DEFAULTS = {"peak_bandwidth_tb_s": 4.8, "full_determinism": True, "calibration_prompts": 64,
@@ -65,11 +66,6 @@ def load_suite(path: str | Path) -> dict[str, Any]:
     if len(models) != 1:
         raise ValueError(f"{path}: all tasks of a suite must use one model, got {sorted(models)}")
     return suite
-
-
-def _tool(name: str) -> str:
-    local = Path(sys.executable).parent / name
-    return str(local) if local.exists() else (shutil.which(name) or name)
 
 
 class _DevicePeak:
@@ -173,7 +169,7 @@ def _run_do_predict(suite: dict[str, Any], task: dict[str, Any], model_dir: str,
     run_dir = out / "runs" / f"{task['name']}-do_predict"
     shutil.rmtree(run_dir, ignore_errors=True)
     overrides = [f"{k}={v}" for k, v in task["lf_overrides"].items()] + [f"output_dir={run_dir}"]
-    cmd = [_tool("llamafactory-cli"), "train", task["config"], *overrides]
+    cmd = [tool("llamafactory-cli"), "train", task["config"], *overrides]
     log(f"  {task['name']}: llamafactory-cli train {task['config']} ({task['baseline_examples']} examples)")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Batched greedy generation for a predict config: LLaMA-Factory's ``do_predict`` output, only faster.
+"""Greedy prediction for a predict config: LLaMA-Factory's ``do_predict`` output, many times faster.
 
 ``llamafactory-cli train <predict config>`` generates in dataset order, so every batch is padded to its longest
 prompt, and it leaves no throughput figure you can compare between machines. This module reads the same predict
@@ -17,17 +17,20 @@ each of LLaMA-Factory's steps with LLaMA-Factory's own code where it has one:
 * output: prompt decoded with special tokens, predict and label decoded with ``skip_special_tokens`` (as
   ``save_predictions``).
 
-The speed-up is the batching: prompts are sorted by length (longest first, so an out-of-memory error shows in the
-first batch) and the answers are put back in the original order before anything is written.
+Generation runs on the prediction engine (``models/engine.py``: slots sized from memory, continuous refill, CUDA
+graphs), or with ``engine="generate"`` on ``model.generate`` in length-sorted batches (longest first, so an
+out-of-memory error shows in the first batch); either way the answers are put back in the original order before
+anything is written.
 
 Identical output, measured on the tiny model (tests/test_batch_generate.py): with LLaMA-Factory's batches
-(``sort_by_length=False``) every row is bit-identical, 4-bit or not, at every batch size tried. Sorted batches give
-the same rows in float32; where a kernel computes in bf16 its rounding depends on the batch shape (GPUs in bf16, and
-bitsandbytes' 4-bit kernel on CPUs with AVX512-BF16 even under float32), and a row whose top two logits are closer
+(``sort_by_length=False``) every row is bit-identical, 4-bit or not, at every batch size tried. Sorted batches and
+the engine give the same rows in float32 (the engine on 4-bit too, one sequence at a time); where a kernel computes
+in bf16 its rounding depends on the batch shape (GPUs in bf16, and bitsandbytes' 4-bit kernel on CPUs with
+AVX512-BF16 even under float32), and a row whose top two logits are closer
 than that rounding can come out differently. Such a row also changes within LLaMA-Factory when only
 ``per_device_eval_batch_size`` changes, so no batching can promise more.
 
-dtype differs from LLaMA-Factory's rule on purpose: bfloat16 on a GPU, float32 on CPU (``label_scoring.load``).
+dtype differs from LLaMA-Factory's rule on purpose: bfloat16 on a GPU, float32 on CPU (``models.loading.load``).
 LLaMA-Factory loads the checkpoint's own dtype (``torch_dtype="auto"``), which is the same for Qwen checkpoints on
 a GPU (bf16) but not for a float32 checkpoint on a GPU or a bf16 checkpoint on CPU.
 """

@@ -3,8 +3,10 @@
 Why not ``model.generate``: its eager decode step is bound by kernel launches (112 ms per step for a 7B on an H200,
 where the weights take 3.2 ms to stream), and a batch waits for its longest member. Why not transformers' static cache
 with a compiled step: one write position for the whole batch, so a finished row cannot take the next prompt. Why not
-transformers' continuous batching (``generate_batch``): it is measured beside this engine in the prediction
-benchmark (``benchmarks/h200_predict_*.yaml``) and the README gives both figures.
+transformers' continuous batching (``generate_batch``): eager, it gave 209 / 541 generated tokens/s on an H200 for a
+7B at 32 / 128 sequences (measured 2026-12-01, before this engine), against 7,647 for this engine on PsyQA
+(``benchmarks/results/h200_predict_qwen2.5-7b.md``); its CUDA-graph mode is a row of the 1.5B prediction suite,
+which has not run yet.
 
 How it works:
 
@@ -35,6 +37,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from qwen_recipes.errors import DataError
 
 MAX_SLOTS = 256  # beyond this a 7B decode step is no longer bound by streaming its weights
 MIN_GRAPH_SLOTS = 8
@@ -102,14 +106,14 @@ def plan_slots(n_prompts: int, cache_len: int, kv_per_token: int, free_bytes: in
                max_slots: int = MAX_SLOTS) -> dict[str, Any]:
     """The sizing rule: as many slots as ``MEMORY_HEADROOM`` of the free memory holds after the workspace (prefill
     activations, a dequantized weight, the step's logits), at ``cache_len`` tokens each; at most one per prompt and
-    at most ``max_slots``. Raises MemoryError when not even one slot fits."""
+    at most ``max_slots``. Raises DataError (one line, exit status 2 in a script) when not even one slot fits."""
     per_slot = kv_per_token * cache_len
     usable = int(free_bytes * MEMORY_HEADROOM) - workspace_bytes
     fit = usable // per_slot if usable > 0 else 0
     if fit < 1:
-        raise MemoryError(f"not enough GPU memory for one sequence of {cache_len} tokens: {free_bytes / 2**30:.1f} GiB "
-                          f"free, {workspace_bytes / 2**30:.1f} GiB workspace, {per_slot / 2**30:.2f} GiB per slot "
-                          "(lower cutoff_len or max_new_tokens)")
+        raise DataError(f"not enough GPU memory for one sequence of {cache_len} tokens: {free_bytes / 2**30:.1f} GiB "
+                        f"free, {workspace_bytes / 2**30:.1f} GiB workspace, {per_slot / 2**30:.2f} GiB per slot",
+                        field="cutoff_len", hint="lower cutoff_len or max_new_tokens, or free GPU memory")
     slots = int(max(1, min(n_prompts, max_slots, fit)))
     return {"slots": slots, "fit": int(fit), "free_gib": round(free_bytes / 2**30, 2),
             "workspace_gib": round(workspace_bytes / 2**30, 2), "per_slot_mib": round(per_slot / 2**20, 1),
