@@ -9,7 +9,9 @@ Any OpenAI-compatible chat-completions endpoint works (OpenAI, vLLM, `llamafacto
 the five fields (causes, symptoms, treatment_process, characteristics_of_illness, treatment_effect) 1-5 on factual
 consistency, completeness and clarity against the reference; an item's score is the mean of the 15 ratings. A reply
 without all 15 ratings as integers 1-5 is counted unparseable, never guessed. Writes judge.jsonl (per item) and
-judge.json (summary and settings) beside the predictions (or into --out-dir). The API key is never written.
+judge.json (summary and settings) beside the predictions (or into --out-dir). The API key, and the user info and
+query string of --base-url, are never written or printed. When the endpoint goes down part-way, what was judged is
+written; --resume then judges only the rest.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def main() -> int:
     ap.add_argument("--retries", type=int, default=3,
                     help="retries on connection errors, timeouts, 429 and 5xx, with exponential backoff (default: 3)")
     ap.add_argument("--workers", type=int, default=1, help="requests in flight at once (default: 1)")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the items an earlier run wrote to judge.jsonl (scored or unparseable); judge the rest")
     args = ap.parse_args()
     if args.limit is not None and args.limit < 1:
         ap.error("--limit must be at least 1")
@@ -49,25 +53,12 @@ def main() -> int:
         rows = rows[: args.limit]
     api_key = args.api_key or os.environ.get("OPENAI_API_KEY") or None
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
-        task_id = bar.add_task(f"judging with {args.model}", total=len(rows))
-        try:
-            items, summary = J.judge_predictions(
-                rows, base_url=args.base_url, model=args.model, api_key=api_key, max_tokens=args.max_tokens,
-                timeout=args.timeout, retries=args.retries, workers=args.workers,
-                progress=lambda _item: bar.advance(task_id),
-            )
-        except J.JudgeError as err:
-            bar.stop()
-            console.print(f"[bold red]error:[/] {err}")
-            return 2
-
     out_dir = Path(args.out_dir) if args.out_dir else path.parent
+    items_path, summary_path = out_dir / "judge.jsonl", out_dir / "judge.json"
     settings = {
         "predictions": str(path),
         "limit": args.limit,
-        "base_url": args.base_url,
+        "base_url": J.Redactor(api_key, args.base_url).base_url,
         "model": args.model,
         "temperature": J.TEMPERATURE,
         "max_tokens": args.max_tokens,
@@ -75,8 +66,38 @@ def main() -> int:
         "retries": args.retries,
         "rubric_sha256": J.RUBRIC_SHA256,
     }
-    items_path = write_jsonl(out_dir / "judge.jsonl", [i.to_dict() for i in items])
-    summary_path = write_json(out_dir / "judge.json", {"summary": summary, "settings": settings})
+    done = J.finished_items(items_path, summary_path, settings) if args.resume else {}
+    todo = [r for r in rows if r.line not in done]
+    if done:
+        console.print(f"resuming: {len(done)} items already judged in {items_path}, {len(todo)} to go")
+
+    def write(items: list[J.JudgedItem], complete: bool) -> dict:
+        items = sorted(items, key=lambda i: i.line)
+        summary = J.summarize(items)
+        write_jsonl(items_path, [i.to_dict() for i in items])
+        write_json(summary_path, {"summary": summary, "settings": settings, "complete": complete,
+                                  "rows": len(rows)})
+        return summary
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task_id = bar.add_task(f"judging with {args.model}", total=len(todo))
+        try:
+            new, _ = J.judge_predictions(
+                todo, base_url=args.base_url, model=args.model, api_key=api_key, max_tokens=args.max_tokens,
+                timeout=args.timeout, retries=args.retries, workers=args.workers,
+                progress=lambda _item: bar.advance(task_id),
+            )
+        except J.JudgeError as err:
+            bar.stop()
+            console.print(f"[bold red]error:[/] {err}")
+            kept = list(done.values()) + err.items
+            if err.items:  # finished work is kept: a rerun with --resume judges only the rest
+                write(kept, complete=False)
+                console.print(f"  {len(kept)} of {len(rows)} items are judged and kept in {items_path}; "
+                              "rerun with --resume to judge the rest")
+            return 2
+    summary = write(list(done.values()) + new, complete=True)
 
     mean = summary["mean_score"]
     console.print(f"[bold]Emotion Summary judge[/] ({args.model}): n={summary['n']} scored {summary['scored']}, "

@@ -115,3 +115,14 @@ def test_what_the_engine_does_not_do_falls_back_to_generate(model):
     assert gen.stats is None and "'llama'" in notes[-1] and all(len(t) <= 4 for t in gen.tokens)
     with pytest.raises(ValueError, match="engine must be one of"):
         bg.generate_answers(model, ps, pad_token_id=0, stop_ids=[STOP], max_new_tokens=4, engine="vllm")
+
+
+def test_running_out_of_gpu_memory_is_one_line_naming_the_option(model, monkeypatch):
+    import torch
+
+    def oom(*_args, **_kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(E.Engine, "generate", oom)
+    with pytest.raises(DataError, match="field '--max-slots': the GPU ran out of memory with up to 64 sequences"):
+        bg.generate_answers(model, prompts(2), pad_token_id=0, stop_ids=[STOP], max_new_tokens=4, max_slots=64)

@@ -327,6 +327,63 @@ def test_script_missing_file_and_unreachable_judge(tmp_path):
     assert not (tmp_path / "judge.json").exists()
 
 
+@pytest.mark.parametrize("value", ["nan", "-5", "inf", "soon", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_a_bad_retry_after_falls_back_to_the_backoff(fake_judge, value):
+    fake_judge.script = [(429, {"error": "slow down"}, {"Retry-After": value}), (200, chat_reply(PERFECT), {})]
+    reply = J.chat_completion(J.build_messages(REFERENCE, "p"), base_url=fake_judge.url, model="m", **FAST)
+    assert reply == PERFECT and len(fake_judge.requests) == 2
+
+
+def test_credentials_never_reach_files_or_console_and_a_query_string_is_kept(fake_judge, tmp_path):
+    """An endpoint that echoes the request (some proxies do): the key and the URL's query are redacted in judge.jsonl,
+    judge.json and the console; the request still goes to /chat/completions with the query string."""
+    key, query = "sk-test-0123456789abcdef", "api-version=2024-06-01&token=qtok98765"
+    echo = f"echo: Authorization: Bearer {key}; url /v1/chat/completions?{query}"
+    fake_judge.script = [(200, chat_reply(echo + "\n" + PERFECT), {}), (400, {"error": f"bad {key} {query}"}, {})]
+    path = write_predictions(tmp_path / "generated_predictions.jsonl", ["a", "b"])
+    proc = run_script("scripts/judge.py", str(path), "--base-url", f"{fake_judge.url}?{query}", "--model", "m",
+                      "--api-key", key, "--retries", "0", env=NO_PROXY)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [r["path"] for r in fake_judge.requests] == [f"/v1/chat/completions?{query}"] * 2
+    assert fake_judge.requests[0]["headers"]["Authorization"] == f"Bearer {key}"  # sent, never written
+    written = (tmp_path / "judge.jsonl").read_text() + (tmp_path / "judge.json").read_text()
+    for text in (written, proc.stdout + proc.stderr):
+        assert key not in text and "qtok98765" not in text and query not in text
+    items = [json.loads(line) for line in (tmp_path / "judge.jsonl").read_text().splitlines()]
+    assert items[0]["status"] == "scored" and "Bearer [redacted]" in items[0]["reply"]
+    assert items[1]["status"] == "failed_request" and "[redacted]" in items[1]["error"]
+    assert json.loads((tmp_path / "judge.json").read_text())["settings"]["base_url"] == fake_judge.url + "?[redacted]"
+
+
+def test_finished_work_is_kept_when_the_endpoint_goes_down_and_resume_does_the_rest(fake_judge, tmp_path):
+    path = write_predictions(tmp_path / "generated_predictions.jsonl", [f"p{i}" for i in range(8)])
+    args = ["scripts/judge.py", str(path), "--base-url", fake_judge.url, "--model", "m", "--retries", "0"]
+    # Two items judged, then the endpoint fails every request: the run stops after 5 failures in a row.
+    fake_judge.script = [(200, chat_reply(PERFECT), {}), (200, chat_reply("garbage"), {})] + [(503, "down", {})] * 5
+    proc = run_script(*args, env=NO_PROXY)
+    assert proc.returncode == 2 and "looks down" in proc.stdout and "--resume" in proc.stdout, proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    items = [json.loads(line) for line in (tmp_path / "judge.jsonl").read_text().splitlines()]
+    assert [(i["line"], i["status"]) for i in items] == [(1, "scored"), (2, "unparseable")]
+    report = json.loads((tmp_path / "judge.json").read_text())
+    assert report["complete"] is False and report["summary"]["n"] == 2 and report["rows"] == 8
+
+    fake_judge.requests.clear()
+    fake_judge.script = [(200, chat_reply(PERFECT), {})] * 6
+    proc = run_script(*args, "--resume", env=NO_PROXY)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 items already judged" in proc.stdout and len(fake_judge.requests) == 6  # only lines 3-8
+    sent = [r["body"]["messages"][-1]["content"] for r in fake_judge.requests]
+    assert all(("p0" not in m and "p1" not in m) for m in sent) and all(f"p{i}" in "".join(sent) for i in range(2, 8))
+    items = [json.loads(line) for line in (tmp_path / "judge.jsonl").read_text().splitlines()]
+    assert [i["line"] for i in items] == list(range(1, 9)) and items[1]["status"] == "unparseable"
+    report = json.loads((tmp_path / "judge.json").read_text())
+    assert report["complete"] is True and report["summary"]["scored"] == 7
+
+    proc = run_script(*args[:-2], "--model", "other", "--resume", env=NO_PROXY)  # another judge cannot resume this
+    assert proc.returncode == 2 and "settings.model" in proc.stdout and "Traceback" not in proc.stderr
+
+
 # ------------------------------------------------------------------------------------------------- end to end
 
 

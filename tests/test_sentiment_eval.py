@@ -21,7 +21,8 @@ TASK = get_task("chnsenticorp")
         ("消极", "负面"), ("Positive", "正面"), ("NEGATIVE.", "负面"), ("这条评论的情感是正面的。", "正面"),
         ("情感倾向：负面，因为房间很脏。", "负面"), ("答案是 positive", "正面"),
         ("不是正面", None), ("并非负面", None), ("正面和负面都有", None), ("好", None), ("", None), ("  \n", None),
-        ("positively", None),
+        ("positively", None), ("Not positive", None), ("not negative", None), ("non-negative", None),
+        ("It isn't negative.", None), ("Negative, not positive", None), ("not bad: positive", "正面"),
     ],
 )
 def test_parser_reads_what_models_say(text, label):

@@ -26,9 +26,8 @@ Identical output, measured on the tiny model (tests/test_batch_generate.py): wit
 (``sort_by_length=False``) every row is bit-identical, 4-bit or not, at every batch size tried. Sorted batches and
 the engine give the same rows in float32 (the engine on 4-bit too, one sequence at a time); where a kernel computes
 in bf16 its rounding depends on the batch shape (GPUs in bf16, and bitsandbytes' 4-bit kernel on CPUs with
-AVX512-BF16 even under float32), and a row whose top two logits are closer
-than that rounding can come out differently. Such a row also changes within LLaMA-Factory when only
-``per_device_eval_batch_size`` changes, so no batching can promise more.
+AVX512-BF16 even under float32), and a row whose top two logits are closer than that rounding can come out
+differently. Such a row also changes within LLaMA-Factory when only ``per_device_eval_batch_size`` changes.
 
 dtype differs from LLaMA-Factory's rule on purpose: bfloat16 on a GPU, float32 on CPU (``models.loading.load``).
 LLaMA-Factory loads the checkpoint's own dtype (``torch_dtype="auto"``), which is the same for Qwen checkpoints on
@@ -389,11 +388,16 @@ def generate_answers(model: Any, prompts: Sequence[Sequence[int]], *, pad_token_
     if engine == "graph":
         reason = "repetition_penalty is not 1.0" if repetition_penalty != 1.0 else None
         if reason is None:
+            import torch
+
             try:
                 return Engine(model, stop_ids, memory_limit=memory_limit, max_slots=max_slots, log=log).generate(
                     prompts, max_new_tokens, advance=advance)
             except EngineUnsupported as err:
                 reason = str(err)
+            except torch.OutOfMemoryError:  # the plan leaves 10% spare; a fragmented or shared GPU can still run out
+                raise DataError(f"the GPU ran out of memory with up to {max_slots} sequences at once", field="--max-slots",
+                                hint="pass a smaller --max-slots, or --gpu-memory-gib below what the GPU has free") from None
         log(f"note: {reason}: generating with model.generate in batches of {batch_size}")
     return generate(model, prompts, pad_token_id=pad_token_id, stop_ids=stop_ids, batch_size=batch_size,
                     max_new_tokens=max_new_tokens, repetition_penalty=repetition_penalty,

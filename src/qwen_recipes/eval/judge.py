@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import threading
 import time
@@ -66,7 +67,10 @@ RUBRIC_SHA256 = hashlib.sha256(RUBRIC.encode("utf-8")).hexdigest()
 
 
 class JudgeError(RuntimeError):
-    """The judge endpoint cannot be used (wrong URL, model or key; or it stopped answering): the run stops."""
+    """The judge endpoint cannot be used (wrong URL, model or key; or it stopped answering): the run stops.
+    ``items`` holds what was judged before (scored or unparseable), so that a rerun can resume."""
+
+    items: list[JudgedItem] = []
 
 
 class UnparseableReply(ValueError):
@@ -101,9 +105,39 @@ def build_messages(reference: str, prediction: str) -> list[dict[str, str]]:
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     try:
-        return float(value) if value is not None else None
+        seconds = float(value) if value is not None else None
     except ValueError:
         return None  # an HTTP date: rare from these APIs; the exponential backoff is used instead
+    # "nan", "-5" or "inf" from a broken proxy would reach time.sleep; the backoff is used instead.
+    return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
+
+
+class Redactor:
+    """Takes the credentials out of everything the judge writes or prints: the API key (an endpoint that echoes the
+    request puts ``Bearer <key>`` into its reply), and the user info and query string of the base URL."""
+
+    def __init__(self, api_key: str | None, base_url: str) -> None:
+        url = httpx.URL(base_url)
+        self.secrets = [x for x in (api_key, url.password, url.username if url.password else None) if x]
+        self.secrets += [v for _, v in url.params.multi_items() if len(v) >= 4]
+        if url.query:
+            self.secrets.append(url.query.decode("ascii", "replace"))
+        self.secrets.sort(key=len, reverse=True)  # a secret that contains another is replaced whole
+        shown = url.copy_with(username=None, password=None, query=None)
+        self.base_url = str(shown) + ("?[redacted]" if url.query else "")
+
+    def __call__(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+
+def endpoint(base_url: str) -> httpx.URL:
+    """``{base_url}/chat/completions``, keeping a query string (some gateways put a version or key there)."""
+    url = httpx.URL(base_url)
+    return url.copy_with(path=url.path.rstrip("/") + "/chat/completions")
 
 
 def chat_completion(
@@ -127,7 +161,9 @@ def chat_completion(
     URL, model or key is wrong for every item, so they raise :class:`JudgeError` at once; another 4xx (e.g. a prompt
     over the context length) is this item's failure, not retried.
     """
-    url = base_url.rstrip("/") + "/chat/completions"
+    url = endpoint(base_url)
+    redact = Redactor(api_key, base_url)
+    shown = redact.base_url.replace("?[redacted]", "").rstrip("/") + "/chat/completions"
     body: dict[str, Any] = {"model": model, "messages": messages, "temperature": temperature}
     if max_tokens is not None:
         body["max_tokens"] = max_tokens
@@ -141,14 +177,14 @@ def chat_completion(
             try:
                 response = http.post(url, json=body, headers=headers, timeout=timeout)
             except httpx.TransportError as err:  # refused, reset, timed out: the endpoint may come back
-                problem = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+                problem = redact(f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
             else:
                 status = response.status_code
                 if status == 200:
-                    return _reply_text(response)
-                problem = f"HTTP {status}: {response.text[:300]}"
+                    return _reply_text(response)  # raw, for the parser; judge_one redacts what it keeps
+                problem = redact(f"HTTP {status}: {response.text[:300]}")
                 if status in (401, 403, 404):
-                    raise JudgeError(f"{url} answered {problem} (check --base-url, --model and the API key)")
+                    raise JudgeError(f"{shown} answered {problem} (check --base-url, --model and the API key)")
                 if status != 429 and status < 500:
                     raise RequestFailed(problem)
                 wait = min(_retry_after(response) or wait, max_backoff)
@@ -295,11 +331,12 @@ def judge_one(row: _Row, **request: Any) -> JudgedItem:
         reply = chat_completion(build_messages(row.label, row.predict), **request)
     except RequestFailed as err:
         return JudgedItem(row.line, "failed_request", error=str(err))
+    redact = Redactor(request.get("api_key"), request["base_url"])
     try:
         ratings = parse_ratings(reply)
     except UnparseableReply as err:
-        return JudgedItem(row.line, "unparseable", reply=reply, error=f"unparseable: {err}")
-    return JudgedItem(row.line, "scored", score=item_score(ratings), ratings=ratings, reply=reply)
+        return JudgedItem(row.line, "unparseable", reply=redact(reply), error=redact(f"unparseable: {err}"))
+    return JudgedItem(row.line, "scored", score=item_score(ratings), ratings=ratings, reply=redact(reply))
 
 
 def judge_predictions(
@@ -322,7 +359,8 @@ def judge_predictions(
     to be down and :class:`JudgeError` stops the run, rather than spending the retries on every remaining item.
     """
     if not base_url.startswith(("http://", "https://")):
-        raise JudgeError(f"base URL {base_url!r} must start with http:// or https://")
+        raise JudgeError(f"base URL {Redactor(api_key, base_url).base_url!r} must start with http:// or https://")
+    shown_url = Redactor(api_key, base_url).base_url
     results: list[JudgedItem | None] = [None] * len(rows)
     lock = threading.Lock()
     stop = threading.Event()
@@ -357,12 +395,42 @@ def judge_predictions(
                 for f in futures:
                     f.result()  # re-raises JudgeError (and bugs) from the workers
                     if stop.is_set():
-                        raise JudgeError(f"{max_consecutive_failures} requests in a row failed; the judge at {base_url} "
+                        raise JudgeError(f"{max_consecutive_failures} requests in a row failed; the judge at {shown_url} "
                                          f"looks down (last: {last_error})")
-            except BaseException:
+            except BaseException as err:
                 # Queued items must not go on sending requests (a wrong key, Ctrl-C): cancel them, let running ones end.
                 stop.set()
                 pool.shutdown(wait=True, cancel_futures=True)
+                if isinstance(err, JudgeError):
+                    err.items = [i for i in results if i is not None and i.status != "failed_request"]
                 raise
     items = [i for i in results if i is not None]
     return items, summarize(items)
+
+
+def finished_items(items_path: Path, summary_path: Path, settings: dict[str, Any]) -> dict[int, JudgedItem]:
+    """For ``--resume``: the items an earlier run of the same judge (model, rubric, predictions) scored or found
+    unparseable, by line; failed requests are judged again."""
+    from qwen_recipes.io import read_json
+
+    if not items_path.exists():
+        return {}
+    if summary_path.exists():
+        earlier = read_json(summary_path).get("settings") or {}
+        for key in ("predictions", "model", "rubric_sha256"):
+            if earlier.get(key) != settings[key]:
+                raise DataError(f"--resume: the earlier run used {earlier.get(key)!r}, this one {settings[key]!r}",
+                                path=summary_path, field=f"settings.{key}", hint="judge again without --resume")
+    done: dict[int, JudgedItem] = {}
+    for number, line in enumerate(items_path.read_text(encoding="utf-8").split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = JudgedItem(**json.loads(line))
+        except (json.JSONDecodeError, TypeError):
+            raise DataError("not an item of judge.jsonl", path=items_path, line=number,
+                            hint="judge again without --resume") from None
+        if item.status in ("scored", "unparseable"):
+            done[item.line] = item
+    return done
+

@@ -29,6 +29,8 @@ SYNONYMS = {
 }
 ENGLISH = {POSITIVE: re.compile(r"\bpos(itive)?\b"), NEGATIVE: re.compile(r"\bneg(ative)?\b")}
 NEGATION = re.compile(r"(不是|并非|不算|没有|不|非)$")
+# The same rule in English: "not positive", "non-negative", "isn't negative", "no negative" name no class.
+ENGLISH_NEGATION = re.compile(r"\b(not|non|no|never|isn't|isnt|neither|nor)[\s-]*$")
 EDGE_PUNCT = " \t\r\n。．.！!？?，,、；;：:\"'“”‘’`*#()（）[]【】<>《》"
 
 
@@ -71,7 +73,9 @@ class ChnSentiCorp(Task):
                     if NEGATION.search(norm[: match.start()]):
                         return None
                     found.add(label)
-            if ENGLISH[label].search(norm):
+            for match in ENGLISH[label].finditer(norm):
+                if ENGLISH_NEGATION.search(norm[: match.start()]):
+                    return None
                 found.add(label)
         return found.pop() if len(found) == 1 else None
 
