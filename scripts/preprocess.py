@@ -41,11 +41,23 @@ def main() -> int:
     ap.add_argument("--config", help="a train config: take tokenizer (model_name_or_path), cutoff_len and dataset_dir "
                                      "from it, so windows and length checks match what training will see")
     args = ap.parse_args()
+    if args.kfold is not None and not (args.kfold >= 3 and 0 <= args.fold < args.kfold):
+        ap.error(f"--kfold K --fold I needs K >= 3 and 0 <= I < K (fold I is test, the next dev), "
+                 f"got --kfold {args.kfold} --fold {args.fold}")
+    if args.kfold is None and args.fold != 0:
+        ap.error("--fold needs --kfold")
     if args.config:
         from qwen_recipes import configs
+        from qwen_recipes.errors import DataError
 
         cfg = configs.load(args.config)
-        args.tokenizer, args.cutoff_len = cfg["model_name_or_path"], int(cfg.get("cutoff_len", args.cutoff_len))
+        if not cfg.get("model_name_or_path"):
+            raise DataError("missing (the tokenizer to size records with)", path=args.config, field="model_name_or_path")
+        try:
+            cutoff = int(cfg.get("cutoff_len", args.cutoff_len))
+        except (TypeError, ValueError):
+            raise DataError(f"not an integer: {cfg.get('cutoff_len')!r}", path=args.config, field="cutoff_len") from None
+        args.tokenizer, args.cutoff_len = cfg["model_name_or_path"], cutoff
         args.data_dir = cfg.get("dataset_dir", args.data_dir)
     try:
         values = [float(v) for v in args.ratios.split(",")]

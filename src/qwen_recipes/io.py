@@ -36,10 +36,14 @@ def read_json(path: str | Path, missing: str = "not found", hint: str | None = N
     path = Path(path)
     if not path.exists():
         raise DataError(missing, path=path, hint=hint)
+    if path.is_dir():
+        raise DataError("is a folder, not a JSON file", path=path, hint=hint)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise DataError(f"invalid JSON ({err.msg})", path=path, line=err.lineno) from None
+    except UnicodeDecodeError:
+        raise DataError("not UTF-8 text (a JSON file is expected)", path=path, hint=hint) from None
 
 
 def write_json(path: str | Path, obj: Any, indent: int | None = 2) -> Path:

@@ -25,18 +25,28 @@ def render(entries: dict[str, Any]) -> str:
     return json.dumps(dict(sorted(entries.items())), ensure_ascii=False, indent=2) + "\n"
 
 
+def existing(dataset_dir: str | Path) -> dict[str, Any]:
+    """The entries of ``dataset_dir/dataset_info.json`` ({} when there is none). Anything else there (a folder, text
+    that is not JSON, JSON that is not an object) is a DataError: preprocessing checks this before any work."""
+    path = Path(dataset_dir) / FILE_NAME
+    if not path.exists() and not path.is_symlink():
+        return {}
+    if path.is_dir():
+        raise DataError("is a folder, not a file", path=path, hint="move it away to have it generated")
+    try:
+        current = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        line = getattr(err, "lineno", None)
+        raise DataError(f"not valid JSON ({err})", path=path, line=line, hint="fix it or delete it to regenerate") from None
+    except OSError as err:
+        raise DataError(f"cannot be read ({err.strerror})", path=path) from None
+    if not isinstance(current, dict):
+        raise DataError("expected a JSON object of dataset entries", path=path)
+    return current
+
+
 def merge(dataset_dir: str | Path, entries: dict[str, Any]) -> Path:
     """Add or replace ``entries`` in ``dataset_dir/dataset_info.json``, keeping the user's other datasets."""
-    path = Path(dataset_dir) / FILE_NAME
-    current: dict[str, Any] = {}
-    if path.exists():
-        try:
-            current = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            line = getattr(err, "lineno", None)
-            raise DataError(f"not valid JSON ({err})", path=path, line=line,
-                            hint="fix it or delete it to regenerate") from None
-        if not isinstance(current, dict):
-            raise DataError("expected a JSON object of dataset entries", path=path)
+    current = existing(dataset_dir)
     current.update(entries)
-    return write_text(path, render(current))
+    return write_text(Path(dataset_dir) / FILE_NAME, render(current))

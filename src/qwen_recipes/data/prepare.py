@@ -131,6 +131,7 @@ def prepare(
     answers=labeled); ``lengths`` = {"tokenizer": path, "cutoff_len": n, "template": "qwen"} adds token-length
     statistics to the report."""
     task: Task = get_task(task_name)
+    dataset_info.existing(data_dir)  # a broken dataset_info.json must stop the run before any file is written
     ratios = ratios or dict(DEFAULT_RATIOS)
     reader = importlib.import_module(f"qwen_recipes.readers.{task.source}")
     found = reader.find_files(input_path)
