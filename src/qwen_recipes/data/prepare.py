@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qwen_recipes.data import dataset_info
+from qwen_recipes.data import dataset_info, transaction
 from qwen_recipes.data.cleaning import dedupe, kfold_split, remove_leaks, stratified_split, text_key
 from qwen_recipes.errors import DataError
 from qwen_recipes.io import atomic_open, write_json
@@ -131,7 +131,11 @@ def prepare(
     answers=labeled); ``lengths`` = {"tokenizer": path, "cutoff_len": n, "template": "qwen"} adds token-length
     statistics to the report."""
     task: Task = get_task(task_name)
-    dataset_info.existing(data_dir)  # a broken dataset_info.json must stop the run before any file is written
+    # Preconditions before any work: a broken dataset_info.json or a folder we cannot write stop the run here.
+    dataset_info.existing(data_dir)
+    transaction.check_writable(data_dir)
+    for path in transaction.clean_leftovers(data_dir, task.name):
+        log(f"  removed {path}, left by an interrupted run")
     ratios = ratios or dict(DEFAULT_RATIOS)
     reader = importlib.import_module(f"qwen_recipes.readers.{task.source}")
     found = reader.find_files(input_path)
@@ -208,20 +212,40 @@ def prepare(
 
         report["lengths"] = length_report(records, **lengths)
 
-    outputs: dict[str, Path] = {}
-    for split, rows in records.items():
-        outputs[split] = Path(data_dir) / task.data_file(split)
-        with atomic_open(outputs[split]) as handle:
-            json.dump(rows, handle, ensure_ascii=False, indent=1)
-        with atomic_open(out_dir / f"{split}.meta.jsonl") as handle:
-            for item, extra, _ in built[split]:
-                meta = {"id": getattr(item, "qid", None) or getattr(item, "key", None), "path": item.path, "line": item.line,
-                        **extra}
-                handle.write(json.dumps(meta, ensure_ascii=False) + "\n")
-        if hasattr(task, "gold"):
-            with atomic_open(out_dir / f"{split}.gold.jsonl") as handle:
-                for item in splits[split]:
-                    handle.write(json.dumps(task.gold(item), ensure_ascii=False) + "\n")
-    report_path = write_json(out_dir / "report.json", report)
-    dataset_info.merge(data_dir, task.dataset_info())
+    # Only the splits written are registered; the task's entries for other splits go (they would point at nothing,
+    # or at an earlier run's file).
+    names = {task.dataset_name(split) for split in records}
+    entries = {name: entry for name, entry in task.dataset_info().items() if name in names}
+    current = dataset_info.existing(data_dir)
+    stale = sorted(name for name in task.dataset_info() if name not in names and name in current)
+    info = {**{k: v for k, v in current.items() if k not in stale}, **entries}
+    outputs = {split: Path(data_dir) / task.data_file(split) for split in records}
+    try:
+        with transaction.staged(data_dir, task.name) as stage:
+            for split, rows in records.items():
+                with atomic_open(stage / outputs[split].relative_to(out_dir)) as handle:
+                    json.dump(rows, handle, ensure_ascii=False, indent=1)
+                with atomic_open(stage / f"{split}.meta.jsonl") as handle:
+                    for item, extra, _ in built[split]:
+                        meta = {"id": getattr(item, "qid", None) or getattr(item, "key", None), "path": item.path,
+                                "line": item.line, **extra}
+                        handle.write(json.dumps(meta, ensure_ascii=False) + "\n")
+                if hasattr(task, "gold"):
+                    with atomic_open(stage / f"{split}.gold.jsonl") as handle:
+                        for item in splits[split]:
+                            handle.write(json.dumps(task.gold(item), ensure_ascii=False) + "\n")
+            earlier = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file()
+                             and p.name != "report.json" and not (stage / p.relative_to(out_dir)).exists()
+                             ) if out_dir.is_dir() else []
+            report["replaced_earlier_run"] = {"removed_files": earlier, "unregistered": stale}
+            write_json(stage / "report.json", report)
+            transaction.commit(stage, out_dir, Path(data_dir) / dataset_info.FILE_NAME, dataset_info.render(info))
+    except OSError as err:  # disk full, read-only, quota: nothing was switched over
+        raise DataError(f"cannot write the outputs ({err.strerror or err}); the data dir is unchanged",
+                        path=err.filename or data_dir) from None
+    for name in stale:
+        log(f"  unregistered {name} from dataset_info.json: this run wrote no such split")
+    for name in earlier:
+        log(f"  removed {out_dir / name}: left by an earlier run, not written by this one")
+    report_path = out_dir / "report.json"
     return Prepared(task.name, out_dir, outputs, report_path, report)
