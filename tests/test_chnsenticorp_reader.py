@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -132,7 +133,9 @@ def test_real_files_read_without_surprises():
 @pytest.mark.parametrize(
     ("name", "split"),
     [("train.tsv", "train"), ("dev-00000-of-00001.parquet", "dev"), ("validation.json", "dev"), ("PsyQA_valid.json", "dev"),
-     ("test.csv", "test"), ("trainee.json", None), ("testimonials.csv", None), ("ChnSentiCorp_htl_all.csv", None)],
+     ("test.csv", "test"), ("trainee.json", None), ("testimonials.csv", None), ("ChnSentiCorp_htl_all.csv", None),
+     ("eval.tsv", "dev"), ("evaluation.jsonl", "dev"), ("development.tsv", "dev"), ("training.json", "train"),
+     ("testing.csv", "test"), ("evaluate_me.csv", None)],
 )
 def test_split_names_shared_by_all_readers(name, split):
     from pathlib import Path
@@ -140,3 +143,26 @@ def test_split_names_shared_by_all_readers(name, split):
     from qwen_recipes.readers.common import split_of
 
     assert split_of(Path(name)) == split
+
+
+def test_files_the_reader_does_not_take_are_listed_with_the_reason(tmp_path):
+    """eval.tsv is the dev split (it was neither read nor mentioned, and dev was carved out of train instead); a file
+    of another type and one whose name says no split are listed in the report as ignored, with why."""
+    from qwen_recipes.data.prepare import prepare
+
+    src = tmp_path / "src"
+    src.mkdir()
+    samples = Path(__file__).resolve().parent.parent / "dataset/samples/chnsenticorp"
+    (src / "train.tsv").write_text((samples / "train.tsv").read_text(encoding="utf-8"), encoding="utf-8")
+    (src / "eval.tsv").write_text((samples / "dev.tsv").read_text(encoding="utf-8"), encoding="utf-8")
+    (src / "extra.tsv").write_text("label\ttext_a\n1\t好\n", encoding="utf-8")
+    (src / "README.md").write_text("notes", encoding="utf-8")
+    lines: list[str] = []
+    result = prepare("chnsenticorp", src, tmp_path / "data", log=lines.append)
+    assert [f["path"] for f in result.report["files"] if f["part"] == "dev"] == [str(src / "eval.tsv")]
+    assert not any("held out as dev" in line for line in lines)
+    ignored = {Path(i["path"]).name: i["reason"] for i in result.report["ignored_files"]}
+    assert set(ignored) == {"extra.tsv", "README.md"}
+    assert "says no split" in ignored["extra.tsv"] and ignored["README.md"].startswith("not a .tsv")
+    assert sum("ignored" in line for line in lines) == 2
+

@@ -160,3 +160,65 @@ def test_real_counseling_files(tmp_path):
     e = prepare("emotion_summary", REAL_DATA / "longemotion" / "Emotion_Summary.jsonl", tmp_path, kfold=(5, 0), **QUIET)
     assert e.report["counts"]["all"] == {"read": 150, "rejected": 0, "duplicates": 0, "conflicts": 0, "leaks": 0, "kept": 150}
     assert {s: w["n"] for s, w in e.report["written"].items()} == {"train": 90, "dev": 30, "test": 30}
+
+
+# ------------------------------------------------------------------ ids, conflicts and text that is not text
+
+
+def es_case(cid, **changes) -> dict:
+    fields = {"id": cid, "case_description": ["一段案例。"], "consultation_process": ["过程。"],
+              "experience_and_reflection": "反思。", "causes": "原因", "symptoms": "症状", "treatment_process": "治疗",
+              "characteristics_of_illness": "特点", "treatment_effect": "效果"}
+    return {**fields, **changes}
+
+
+def test_psyqa_same_id_with_other_content_is_a_conflict_and_bad_ids_and_texts_are_rejected(tmp_path):
+    data = [question(1), question(1),  # a true duplicate
+            question(2), {**question(2), "description": "另一个描述"},  # the same id saying something else
+            question(3, questionID=None), question(4, questionID=""), question(5, questionID=[5]),
+            {**question(6), "question": "\u200b\ufeff\x00 "}, {**question(7), "description": ["a", "list"]},
+            question(8, answers=[{"answer_text": "\u200b\u200b", "has_label": False}, {"answer_text": "好的回答。"}]),
+            question(9)]
+    src = tmp_path / "PsyQA.json"
+    src.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    report = prepare("psyqa", src, tmp_path / "data", **QUIET).report
+    counts = report["counts"]["all"]
+    assert counts == {"read": 11, "rejected": 5, "duplicates": 1, "conflicts": 2, "leaks": 0, "kept": 3}
+    reasons = {(d["line"], d["field"]): d["reason"] for d in report["dropped"]}
+    assert reasons[(5, "questionID")] == "null id" and reasons[(6, "questionID")] == "empty id"
+    assert reasons[(7, "questionID")] == "id is a list, not a string or integer"
+    assert reasons[(8, "question")].startswith("no visible character")
+    assert reasons[(9, "description")] == "not text but list"
+    conflicts = [d for d in report["dropped"] if d["category"] == "conflict"]
+    assert [d["line"] for d in conflicts] == [3, 4] and "same id with different content" in conflicts[0]["reason"]
+    assert [d["line"] for d in report["dropped"] if d["category"] == "duplicate"] == [2]
+    inner = report["dropped_inside_items"]
+    assert len(inner) == 1 and inner[0]["line"] == 10 and inner[0]["reason"].startswith("no visible character")
+    stored = [json.loads(line)["id"] for f in (tmp_path / "data/psyqa").glob("*.meta.jsonl")
+              for line in f.read_text(encoding="utf-8").split("\n") if line]
+    assert stored and "None" not in stored
+
+
+def test_longemotion_same_id_with_other_content_is_a_conflict_and_bad_values_are_rejected(tmp_path):
+    rows = [es_case("a"), es_case("a", causes="另一个原因"), es_case(None), es_case("b", symptoms=3),
+            es_case("c", treatment_effect="\u200b"), es_case("d"), es_case("d"), es_case("e"), es_case("f")]
+    src = tmp_path / "Emotion_Summary.jsonl"
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    report = prepare("emotion_summary", src, tmp_path / "data", kfold=(3, 0), **QUIET).report
+    assert report["counts"]["all"] == {"read": 9, "rejected": 3, "duplicates": 1, "conflicts": 2, "leaks": 0,
+                                       "kept": 3}
+    reasons = {(d["line"], d["field"]): d["reason"] for d in report["dropped"]}
+    assert reasons[(3, "id")] == "null id"
+    assert reasons[(4, "symptoms")] == "expected a string or a list of strings"
+    assert reasons[(5, "treatment_effect")].startswith("no visible character")
+
+
+@pytest.mark.parametrize(("text", "reason"), [(123, "not text but int"), (["a"], "not text but list"),
+                                               ("\u200b\ufeff", "no visible character"), ("", "empty text")])
+def test_a_review_that_is_not_text_is_rejected(tmp_path, text, reason):
+    from qwen_recipes.readers import chnsenticorp
+
+    path = tmp_path / "train.jsonl"
+    path.write_text(json.dumps({"text": text, "label": 1}) + "\n" + json.dumps({"text": "好", "label": 1}) + "\n")
+    read = chnsenticorp.read_file(path)
+    assert len(read.records) == 1 and read.rejected[0].reason.startswith(reason) and read.rejected[0].field == "text"

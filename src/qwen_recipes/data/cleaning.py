@@ -22,11 +22,13 @@ def text_key(text: str) -> str:
 
 
 def dedupe(
-    records: Sequence[R], key: Callable[[R], Hashable], label: Callable[[R], Any]
+    records: Sequence[R], key: Callable[[R], Hashable], label: Callable[[R], Any], what: str = "text"
 ) -> tuple[list[R], list[Rejected]]:
-    """Keep the first copy of each text; drop every copy of a text whose copies disagree on the label.
+    """Keep the first copy of each key; drop every copy of a key whose copies disagree on ``label``.
 
-    Unlabeled records (label None) are only de-duplicated, never treated as conflicts.
+    Reviews are keyed by text and ``label`` is the class. Questions and cases are keyed by id and ``label`` is their
+    whole content (``what="id"``): the same id with other content is a conflict, never a duplicate. Unlabeled
+    records (label None) are only de-duplicated.
     """
     groups: dict[Hashable, list[R]] = defaultdict(list)
     for rec in records:
@@ -39,7 +41,9 @@ def dedupe(
         first = group[0]
         if len(labels) > 1:
             lines = ", ".join(str(r.line) for r in group)
-            dropped.append(_drop(rec, "conflict", f"same text with labels {sorted(map(str, labels))} (lines {lines})"))
+            reason = (f"same text with labels {sorted(map(str, labels))} (lines {lines})" if what == "text"
+                      else f"same id with different content (records {lines})")
+            dropped.append(_drop(rec, "conflict", reason))
         elif rec is not first:
             dropped.append(_drop(rec, "duplicate", f"duplicate of line {first.line}"))
         else:

@@ -11,6 +11,7 @@ checked to add up before anything is written.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 from collections import Counter
@@ -73,6 +74,12 @@ def _key(task: Task) -> Callable[[Any], Any]:
     return (lambda r: text_key(r.text)) if task.dedupe_by == "text" else (lambda r: r.key)
 
 
+def _content(item: Any) -> str:
+    """Everything an item says, without where it was read: two copies of one id must say the same."""
+    fields = {k: v for k, v in dataclasses.asdict(item).items() if k not in ("path", "line", "dropped_answers")}
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def _clean(part: Part, seen: dict[Any, tuple[str, Any]], log: Callable[[str], None], task: Task) -> None:
     records = [r for f in part.files for r in f.records]
     part.dropped += [("rejected", r) for f in part.files for r in f.rejected]
@@ -84,7 +91,10 @@ def _clean(part: Part, seen: dict[Any, tuple[str, Any]], log: Callable[[str], No
         if overlap:
             log(f"  note: {overlap} unlabeled {part.name} texts also occur in labeled splits (kept)")
         return
-    kept, dropped = dedupe(records, key, lambda r: r.label)
+    if task.dedupe_by == "text":
+        kept, dropped = dedupe(records, key, lambda r: r.label)
+    else:
+        kept, dropped = dedupe(records, key, _content, what="id")
     part.dropped += [(d.reason.split(":", 1)[0], d) for d in dropped]
     if part.name in ("dev", "test"):
         kept, leaks = remove_leaks(kept, seen, key)
@@ -139,6 +149,8 @@ def prepare(
     ratios = ratios or dict(DEFAULT_RATIOS)
     reader = importlib.import_module(f"qwen_recipes.readers.{task.source}")
     found = reader.find_files(input_path)
+    for entry in found.ignored:
+        log(f"  ignored {entry['path']}: {entry['reason']}")
     parts: dict[str, Part] = {}
     for name in (*SPLIT_ORDER, "all"):
         if name not in found:
@@ -197,6 +209,7 @@ def prepare(
         "dropped": [{"part": p.name, "category": cat, **rej.as_dict()} for p in parts.values() for cat, rej in p.dropped],
         "options": options,
         "kfold": list(kfold) if kfold else None,
+        "ignored_files": found.ignored,
     }
     # Sub-records dropped inside an item that was kept (e.g. an empty PsyQA answer): listed, not counted as rows.
     inner = [{"part": p.name, **r.as_dict()} for p in parts.values() for f in p.files for item in f.records

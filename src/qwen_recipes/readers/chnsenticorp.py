@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.readers.common import FileRead, Rejected, find_split_files, read_text
+from qwen_recipes.readers.common import FileRead, Rejected, find_split_files, read_text, text_problem
 
 # Header -> variant name, for the delimited formats.
 TSV_HEADERS: dict[tuple[str, ...], str] = {
@@ -62,11 +62,12 @@ def _accepted() -> str:
 def _take(out: FileRead, path: str, line: int, text: object, label: object, fields: tuple[str, str], qid=None) -> None:
     """Validate one row and file it as a record or a rejection."""
     text_field, label_field = fields
+    problem = text_problem(text)
     text = "" if text is None else str(text)
     if label_field and _label(label) is None:
         out.rejected.append(Rejected(path, line, f"label {label!r} is not 0 or 1", label_field, text))
-    elif not text.strip():
-        out.rejected.append(Rejected(path, line, "empty text", text_field, text))
+    elif problem:
+        out.rejected.append(Rejected(path, line, "empty text" if problem == "empty" else problem, text_field, text))
     else:
         out.records.append(Review(text.strip(), _label(label) if label_field else None, path, line, qid))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,25 @@ class FileRead:
         return len(self.records) + len(self.rejected)
 
 
+def text_problem(value: object) -> str | None:
+    """Why ``value`` cannot be training text, or None: it must be a string with at least one visible character
+    (zero-width characters, a BOM, NUL and other control or format characters are not)."""
+    if not isinstance(value, str):
+        return f"not text but {type(value).__name__}" if value is not None else "empty"
+    if not any(not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in value):
+        return "empty" if not value.strip() else "no visible character (only zero-width, BOM, NUL or control characters)"
+    return None
+
+
+def id_problem(value: object) -> str | None:
+    """Why ``value`` cannot be a record id (null, empty, or not a string or integer), or None."""
+    if value is None:
+        return "null id"
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return f"id is a {type(value).__name__}, not a string or integer"
+    return "empty id" if not str(value).strip() else None
+
+
 def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -70,7 +90,18 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
     return text.removeprefix("\ufeff")
 
 
-SPLIT_NAMES = {"train": ("train",), "dev": ("dev", "validation", "valid", "val"), "test": ("test",)}
+# The names users give their splits (Hugging Face, PaddleNLP, CLUE, Kaggle copies); longer names first.
+SPLIT_NAMES = {"train": ("training", "train"),
+               "dev": ("development", "validation", "evaluation", "valid", "eval", "dev", "val"),
+               "test": ("testing", "test")}
+
+
+class SplitFiles(dict):
+    """split -> files, plus ``ignored``: every other file of an input folder, with the reason it was not read."""
+
+    def __init__(self, parts: dict[str, list[Path]], ignored: list[dict[str, str]] | None = None) -> None:
+        super().__init__(parts)
+        self.ignored = ignored or []
 
 
 def split_of(path: Path) -> str | None:
@@ -86,15 +117,18 @@ def split_of(path: Path) -> str | None:
     return None
 
 
-def find_split_files(path: str | Path, suffixes: tuple[str, ...], hint: str) -> dict[str, list[Path]]:
+def find_split_files(path: str | Path, suffixes: tuple[str, ...], hint: str) -> SplitFiles:
     """Map split -> files, for every reader. A folder whose files are named by split keeps that split; a single
     file (or a folder holding one) is one unsplit part, ``all``, which the preprocessor splits with a seed."""
     path = Path(path)
     if not path.exists():
         raise DataError("input not found", path=path, hint=hint)
     if path.is_file():
-        return {"all": [path]}
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+        return SplitFiles({"all": [path]})
+    everything = sorted(p for p in path.iterdir())
+    files = [p for p in everything if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")]
+    ignored = [{"path": str(p), "reason": "a folder" if p.is_dir() else "a hidden file" if p.name.startswith(".")
+                else f"not a {' / '.join(suffixes)} file"} for p in everything if p not in files]
     if not files:
         raise DataError(f"no data files ({', '.join(suffixes)}) in directory", path=path, hint=hint)
     parts: dict[str, list[Path]] = {}
@@ -102,9 +136,12 @@ def find_split_files(path: str | Path, suffixes: tuple[str, ...], hint: str) -> 
         split = split_of(f)
         if split:
             parts.setdefault(split, []).append(f)
+        else:
+            ignored.append({"path": str(f), "reason": "its name says no split (train, dev / eval / valid / validation "
+                                                      "/ val, test) while other files do"})
     if parts:
-        return parts
+        return SplitFiles(parts, sorted(ignored, key=lambda x: x["path"]))
     if len(files) == 1:
-        return {"all": files}
+        return SplitFiles({"all": files}, [i for i in ignored if i["path"] != str(files[0])])
     raise DataError(f"cannot tell the splits apart: {[f.name for f in files]}", path=path,
-                    hint="name files train.*, dev.* (or valid.*, validation.*), test.*, or pass a single file")
+                    hint="name files train.*, dev.* (or eval.*, valid.*, validation.*), test.*, or pass a single file")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.readers.common import FileRead, Rejected, find_split_files, read_text
+from qwen_recipes.readers.common import FileRead, Rejected, find_split_files, id_problem, read_text, text_problem
 
 SOURCE_FIELDS = ("case_description", "consultation_process", "experience_and_reflection")
 TARGET_FIELDS = ("causes", "symptoms", "treatment_process", "characteristics_of_illness", "treatment_effect")
@@ -70,13 +70,19 @@ def read_file(path: str | Path, encoding: str = "utf-8") -> FileRead:
             if name not in item:
                 problem = ("missing", name)
                 break
-            value = str(item[name]) if name == "id" else _as_text(item[name])
-            if value is None:
-                problem = ("expected a string or a list of strings", name)
-                break
-            if not value:
-                problem = ("empty", name)
-                break
+            if name == "id":
+                if id_problem(item[name]):
+                    problem = (id_problem(item[name]), name)
+                    break
+                value = str(item[name])
+            else:
+                value = _as_text(item[name])
+                if value is None:
+                    problem = ("expected a string or a list of strings", name)
+                    break
+                if text_problem(value):
+                    problem = (text_problem(value), name)
+                    break
             values[name] = value
         if problem:
             out.rejected.append(Rejected(str(path), lineno, problem[0], problem[1], str(item.get("id", ""))))

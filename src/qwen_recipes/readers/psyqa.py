@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.readers.common import FileRead, Rejected, find_split_files, read_text
+from qwen_recipes.readers.common import FileRead, Rejected, find_split_files, id_problem, read_text, text_problem
 
 STRATEGIES = (
     "Information", "Direct Guidance", "Approval and Reassurance", "Restatement", "Interpretation", "Self-disclosure",
@@ -101,8 +101,16 @@ def read_file(path: str | Path, encoding: str = "utf-8") -> FileRead:
         if missing:
             reject("missing", missing[0])
             continue
-        if not isinstance(item["question"], str) or not item["question"].strip():
-            reject("empty question", "question")
+        if id_problem(item["questionID"]):
+            reject(id_problem(item["questionID"]), "questionID")
+            continue
+        if text_problem(item["question"]):
+            reject("empty question" if text_problem(item["question"]) == "empty" else text_problem(item["question"]),
+                   "question")
+            continue
+        description = item.get("description")
+        if description is not None and not isinstance(description, str):
+            reject(f"not text but {type(description).__name__}", "description")
             continue
         if not isinstance(item["answers"], list):
             reject("answers is not a list", "answers")
@@ -116,8 +124,10 @@ def read_file(path: str | Path, encoding: str = "utf-8") -> FileRead:
         for j, a in enumerate(item["answers"]):
             where = f"answers[{j}]"
             body = a.get("answer_text") if isinstance(a, dict) else None
-            if not isinstance(body, str) or not body.strip():
-                q.dropped_answers.append(Rejected(str(path), n, "empty answer", f"{where}.answer_text", q.question))
+            problem = text_problem(body)
+            if problem:
+                q.dropped_answers.append(Rejected(str(path), n, "empty answer" if problem == "empty" else problem,
+                                                  f"{where}.answer_text", q.question))
                 continue
             spans = _spans(a.get("labels_sequence"), body)
             if isinstance(spans, str):
