@@ -178,12 +178,12 @@ def test_psyqa_same_id_with_other_content_is_a_conflict_and_bad_ids_and_texts_ar
             question(3, questionID=None), question(4, questionID=""), question(5, questionID=[5]),
             {**question(6), "question": "\u200b\ufeff\x00 "}, {**question(7), "description": ["a", "list"]},
             question(8, answers=[{"answer_text": "\u200b\u200b", "has_label": False}, {"answer_text": "好的回答。"}]),
-            question(9)]
+            question(9)] + [question(i) for i in range(10, 30)]  # enough kept questions for three non-empty splits
     src = tmp_path / "PsyQA.json"
     src.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     report = prepare("psyqa", src, tmp_path / "data", **QUIET).report
     counts = report["counts"]["all"]
-    assert counts == {"read": 11, "rejected": 5, "duplicates": 1, "conflicts": 2, "leaks": 0, "kept": 3}
+    assert counts == {"read": 31, "rejected": 5, "duplicates": 1, "conflicts": 2, "leaks": 0, "kept": 23}
     reasons = {(d["line"], d["field"]): d["reason"] for d in report["dropped"]}
     assert reasons[(5, "questionID")] == "null id" and reasons[(6, "questionID")] == "empty id"
     assert reasons[(7, "questionID")] == "id is a list, not a string or integer"
@@ -202,11 +202,12 @@ def test_psyqa_same_id_with_other_content_is_a_conflict_and_bad_ids_and_texts_ar
 def test_longemotion_same_id_with_other_content_is_a_conflict_and_bad_values_are_rejected(tmp_path):
     rows = [es_case("a"), es_case("a", causes="另一个原因"), es_case(None), es_case("b", symptoms=3),
             es_case("c", treatment_effect="\u200b"), es_case("d"), es_case("d"), es_case("e"), es_case("f")]
+    rows += [es_case(f"x{i}") for i in range(6)]
     src = tmp_path / "Emotion_Summary.jsonl"
     src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     report = prepare("emotion_summary", src, tmp_path / "data", kfold=(3, 0), **QUIET).report
-    assert report["counts"]["all"] == {"read": 9, "rejected": 3, "duplicates": 1, "conflicts": 2, "leaks": 0,
-                                       "kept": 3}
+    assert report["counts"]["all"] == {"read": 15, "rejected": 3, "duplicates": 1, "conflicts": 2, "leaks": 0,
+                                       "kept": 9}
     reasons = {(d["line"], d["field"]): d["reason"] for d in report["dropped"]}
     assert reasons[(3, "id")] == "null id"
     assert reasons[(4, "symptoms")] == "expected a string or a list of strings"
@@ -222,3 +223,28 @@ def test_a_review_that_is_not_text_is_rejected(tmp_path, text, reason):
     path.write_text(json.dumps({"text": text, "label": 1}) + "\n" + json.dumps({"text": "好", "label": 1}) + "\n")
     read = chnsenticorp.read_file(path)
     assert len(read.records) == 1 and read.rejected[0].reason.startswith(reason) and read.rejected[0].field == "text"
+
+
+@pytest.mark.parametrize(("name", "content"), [("PsyQA.json", "[]"), ("PsyQA.json", ""),
+                                               ("train.tsv", "label\ttext_a\n"), ("train.tsv", "")])
+def test_an_empty_input_is_an_error_naming_the_file(tmp_path, name, content):
+    task = "psyqa" if name.endswith(".json") else "chnsenticorp"
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=rf"{name}"):
+        prepare(task, tmp_path / name if task == "psyqa" else tmp_path, tmp_path / "data", **QUIET)
+    assert not (tmp_path / "data").exists()
+
+
+def test_items_without_records_are_listed_and_an_empty_split_is_an_error(tmp_path):
+    unlabeled = [{"answer_text": "没有标注的回答。", "has_label": False, "labels_sequence": None}]
+    data = [question(i) for i in range(1, 21)] + [question(99, answers=unlabeled)]
+    src = tmp_path / "PsyQA.json"
+    src.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    report = prepare("psyqa", src, tmp_path / "data", options={"answers": "labeled"}, **QUIET).report
+    barren = report["items_without_records"]
+    assert [(b["id"], b["line"]) for b in barren] == [("99", 21)] and "answers" in barren[0]["reason"]
+    # Every question unlabeled: no split could be written, and nothing is.
+    src.write_text(json.dumps([question(i, answers=unlabeled) for i in range(20)], ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(DataError, match=r"PsyQA.json: the train split would be empty .*nothing was written"):
+        prepare("psyqa", src, tmp_path / "data2", options={"answers": "labeled"}, **QUIET)
+    assert not (tmp_path / "data2").exists()

@@ -159,6 +159,8 @@ def prepare(
         for path in found[name]:
             fr = reader.read_file(path, encoding=encoding)
             log(f"  {path}: {fr.variant} ({fr.rows} rows, {len(fr.rejected)} rejected) -> {name}")
+            if fr.rows == 0:
+                raise DataError("holds no records (an empty file, [] or a header only)", path=path)
             files.append(fr)
         parts[name] = Part(name, files)
     if "all" in parts and len(parts) > 1:
@@ -182,8 +184,21 @@ def prepare(
     if hasattr(task, "begin"):
         task.begin()
     # Records may carry "meta" (window spans, references) for evaluation: it goes to meta.jsonl, not to training.
-    built = {s: [(item, rec.pop("meta", {}), rec) for item in splits[s] for rec in task.build_records(item, split=s, **options)]
-             for s in SPLIT_ORDER if s in splits}
+    built: dict[str, list[tuple[Any, dict[str, Any], dict[str, str]]]] = {}
+    barren: list[dict[str, Any]] = []  # kept items that give no record under these options
+    for split in (s for s in SPLIT_ORDER if s in splits):
+        built[split] = []
+        for item in splits[split]:
+            made = task.build_records(item, split=split, **options)
+            if not made:
+                barren.append({"split": split, "id": str(item.key), "path": item.path, "line": item.line,
+                               "reason": f"gives no record with options {options or {}}"})
+            built[split] += [(item, rec.pop("meta", {}), rec) for rec in made]
+        if not built[split]:
+            files = [f.path for p in parts.values() for f in p.files]
+            raise DataError(f"the {split} split would be empty ({len(splits[split])} items kept, no record built); "
+                            "nothing was written", path=files[0] if len(files) == 1 else input_path,
+                            hint="check the input and its counts, or the options (e.g. --answers)")
     records = {s: [rec for _, _, rec in triples] for s, triples in built.items()}
     written = {}
     for split, rows in records.items():
@@ -210,6 +225,7 @@ def prepare(
         "options": options,
         "kfold": list(kfold) if kfold else None,
         "ignored_files": found.ignored,
+        "items_without_records": barren,
     }
     # Sub-records dropped inside an item that was kept (e.g. an empty PsyQA answer): listed, not counted as rows.
     inner = [{"part": p.name, **r.as_dict()} for p in parts.values() for f in p.files for item in f.records
