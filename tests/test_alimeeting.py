@@ -59,6 +59,14 @@ def test_string_and_int_ids_and_paragraph_key_variants(tmp_path):
         ({"paragraph_segment_ids": [{"id": 4}, {"id": 2}]}, "paragraph_segment_ids", "not strictly increasing"),
         ({"action_ids": [{"id": "x"}]}, "action_ids", "is not a sentence id"),
         ({"sentences": []}, "sentences", "no sentences"),
+        ({"candidate": ["1,2", "3"]}, "candidate", "must be a list of objects, not a list holding str"),
+        ({"candidate": {"key_sentence": ["1"]}}, "candidate", "must be a list of objects, not dict"),
+        ({"candidate": [{"key_sentence": ["1"], "key_word": 7}]}, "candidate.key_word", "not a string or a list"),
+        ({"candidate": [{"key_sentence": ["1"], "key_word": ["a", 3]}]}, "candidate.key_word", "not a string"),
+        ({"topic_segment_ids": [{"id": 6, "candidate": "标题"}]}, "topic_segment_ids[0].candidate",
+         "must be a list of objects, not str"),
+        ({"topic_segment_ids": [{"id": 6, "candidate": [{"title": 5, "key_sentence": ["1"]}]}]},
+         "topic_segment_ids.candidate.title", "is not text but int"),
     ],
 )
 def test_broken_invariants_reject_the_meeting_only(tmp_path, over, field, reason):

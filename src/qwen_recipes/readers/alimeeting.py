@@ -114,6 +114,17 @@ def _ids(items: object, name: str, n: int, key: str = "id") -> list[int]:
     return ids
 
 
+def _objects(items: object, name: str) -> list[dict]:
+    """A list of annotator objects (``candidate``); anything else breaks the meeting, with the field named."""
+    if items is None or items == []:
+        return []
+    if not isinstance(items, list) or not all(isinstance(c, dict) for c in items):
+        shown = type(items).__name__ if not isinstance(items, list) else "a list holding " + ", ".join(
+            sorted({type(c).__name__ for c in items if not isinstance(c, dict)}))
+        raise MeetingError(f"{name} must be a list of objects, not {shown}", name)
+    return items
+
+
 def _increasing(ids: list[int], name: str) -> list[int]:
     if any(b <= a for a, b in zip(ids, ids[1:], strict=False)):
         raise MeetingError(f"{name} are not strictly increasing", name)
@@ -148,19 +159,26 @@ def parse_meeting(content: dict, path: str, line: int, idx: str = "") -> Meeting
     topics = []
     raw_topics = content.get("topic_segment_ids") or []
     ends = _increasing(_ids(raw_topics, "topic_segment_ids", n), "topic_segment_ids")
-    for t, end in zip(raw_topics, ends, strict=True):
+    for i, (t, end) in enumerate(zip(raw_topics, ends, strict=True)):
         cands = []
-        for c in (t.get("candidate") or []) if isinstance(t, dict) else []:
+        for c in _objects(t.get("candidate") if isinstance(t, dict) else None, f"topic_segment_ids[{i}].candidate"):
             keys = _ids(c.get("key_sentence"), "topic_segment_ids.candidate.key_sentence", n, key="")
-            cands.append(TopicCandidate(str(c.get("title") or "").strip(), keys))
+            title = c.get("title")
+            if title is not None and not isinstance(title, str):
+                raise MeetingError(f"topic_segment_ids[{i}].candidate title is not text but {type(title).__name__}",
+                                   "topic_segment_ids.candidate.title")
+            cands.append(TopicCandidate((title or "").strip(), keys))
         topics.append(Topic(end, cands))
     session = []
-    for c in content.get("candidate") or []:
+    for j, c in enumerate(_objects(content.get("candidate"), "candidate")):
         keys = _ids(c.get("key_sentence"), "candidate.key_sentence", n, key="")
         words = c.get("key_word") or []
         if isinstance(words, str):
             words = [w for w in words.replace("，", ",").split(",")]
-        session.append(SessionCandidate(keys, [str(w).strip() for w in words if str(w).strip()]))
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise MeetingError(f"candidate[{j}].key_word is not a string or a list of strings: {words!r}"[:200],
+                               "candidate.key_word")
+        session.append(SessionCandidate(keys, [w.strip() for w in words if w.strip()]))
     actions = sorted(set(_ids(content.get("action_ids"), "action_ids", n)))
     return Meeting(str(key), sentences, paragraphs, topics, session, actions, path, line, idx)
 
