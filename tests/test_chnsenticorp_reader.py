@@ -44,6 +44,7 @@ def test_csv_line_numbers_point_at_the_start_of_a_multiline_record(tmp_path):
     out = R.read_file(write(tmp_path / "h.csv", 'label,review\n1,"第一行\n第二行"\n0,""\n'))
     assert [r.line for r in out.records] == [2]
     assert out.rejected[0].line == 4 and out.rejected[0].field == "review"
+    assert out.multiline_rows == [(2, 3)] and out.lines == {"physical": 4, "header": 1, "blank": 0, "in_rows": 3}
 
 
 @pytest.mark.parametrize("suffix", [".json", ".jsonl", ".parquet"])
@@ -166,3 +167,18 @@ def test_files_the_reader_does_not_take_are_listed_with_the_reason(tmp_path):
     assert "says no split" in ignored["extra.tsv"] and ignored["README.md"].startswith("not a .tsv")
     assert sum("ignored" in line for line in lines) == 2
 
+
+
+def test_a_stray_quote_in_a_csv_is_named_with_its_line_range_and_every_line_is_counted(tmp_path):
+    path = tmp_path / "htl.csv"
+    path.write_text('label,review\n1,好酒店\n0,"房间很差\n1,早餐不错\n\n1,服务好\n', encoding="utf-8")
+    from qwen_recipes.readers import chnsenticorp
+
+    read = chnsenticorp.read_file(path)
+    assert [r.text for r in read.records] == ["好酒店"]  # no later row is merged into a kept review
+    (rej,) = read.rejected
+    assert (rej.line, rej.end_line, rej.field) == (3, 6, "review") and "spans lines 3-6" in rej.reason
+    assert read.lines == {"physical": 6, "header": 1, "blank": 0, "in_rows": 5}
+    path.write_text('label,review\n1,好酒店\n\n0,"干净"\n', encoding="utf-8")
+    read = chnsenticorp.read_file(path)
+    assert [r.text for r in read.records] == ["好酒店", "干净"] and read.lines["blank"] == 1

@@ -216,7 +216,9 @@ def prepare(
         "input": str(input_path),
         "seed": seed,
         "ratios": ratios,
-        "files": [{"part": p.name, "path": f.path, "variant": f.variant, "rows": f.rows}
+        "files": [{"part": p.name, "path": f.path, "variant": f.variant, "rows": f.rows,
+                   **({"lines": f.lines} if f.lines else {}),
+                   **({"multiline_rows": [list(r) for r in f.multiline_rows]} if f.multiline_rows else {})}
                   for p in parts.values() for f in p.files],
         "counts": counts,
         "totals": {k: sum(c[k] for c in counts.values()) for k in next(iter(counts.values()))} if counts else {},

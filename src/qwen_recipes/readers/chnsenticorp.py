@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,9 @@ def _take(out: FileRead, path: str, line: int, text: object, label: object, fiel
         out.records.append(Review(text.strip(), _label(label) if label_field else None, path, line, qid))
 
 
+ROW_START = re.compile(r"^\s*\"?\s*[01]\s*\"?\s*,")  # how a label,review row begins
+
+
 def _read_delimited(path: Path, text: str) -> FileRead:
     first = text.split("\n", 1)[0].rstrip("\r")
     tsv_header = tuple(c.strip().lower() for c in first.split("\t"))
@@ -103,10 +107,24 @@ def _read_delimited(path: Path, text: str) -> FileRead:
         reader = csv.reader(io.StringIO(text))
         next(reader)
         start = reader.line_num + 1
+        blank = in_rows = 0
         for cells in reader:
-            lineno, start = start, reader.line_num + 1  # a quoted review may span lines: report where it starts
+            lineno, start = start, reader.line_num + 1
+            end = reader.line_num
             if not any(c.strip() for c in cells):
+                blank += end - lineno + 1
                 continue
+            in_rows += end - lineno + 1
+            if end > lineno:
+                # A line break inside a row. A quoted review may hold one (kept, and its line range listed); but when
+                # a later line looks like a row of its own, a quote left open has joined the rows after it.
+                joined = [ln for c in cells for ln in c.split("\n")[1:]]
+                if len(cells) != 2 or any(ROW_START.match(ln) for ln in joined):
+                    out.rejected.append(Rejected(
+                        str(path), lineno, f"one row spans lines {lineno}-{end}: a quote opened and not closed on its "
+                        "line joins the rows after it", "review", ",".join(cells), end_line=end))
+                    continue
+                out.multiline_rows.append((lineno, end))
             if len(cells) != 2:
                 out.rejected.append(
                     Rejected(str(path), lineno, f"expected 2 comma-separated columns, found {len(cells)}", None,
@@ -114,6 +132,10 @@ def _read_delimited(path: Path, text: str) -> FileRead:
                 )
                 continue
             _take(out, str(path), lineno, cells[1], cells[0], ("review", "label"))
+        physical = len(text.split("\n")) - (1 if text.endswith("\n") else 0)
+        out.lines = {"physical": physical, "header": 1, "blank": blank, "in_rows": in_rows}
+        if physical != 1 + blank + in_rows:
+            raise DataError(f"line count does not reconcile: {out.lines}", path=path)
         return out
     raise DataError(
         f"unrecognised header {first[:80]!r}; expected one of: {_accepted()}", path=path, line=1,

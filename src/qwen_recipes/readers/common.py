@@ -21,6 +21,7 @@ class Rejected:
     reason: str
     field: str | None = None
     text: str = ""
+    end_line: int | None = None  # a row that spans physical lines: its last line
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -36,6 +37,8 @@ class FileRead:
     variant: str
     records: list[Any] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    lines: dict[str, int] | None = None  # physical lines = header + blank + lines in rows, where a reader counts them
+    multiline_rows: list[tuple[int, int]] = field(default_factory=list)  # kept rows whose text holds a line break
 
     @property
     def rows(self) -> int:
