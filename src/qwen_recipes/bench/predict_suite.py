@@ -38,7 +38,7 @@ import yaml
 
 from qwen_recipes import configs
 from qwen_recipes.bench import predict_model as pm
-from qwen_recipes.bench.suite import MODEL_CACHE, _model_for
+from qwen_recipes.bench.suite import MODEL_CACHE, model_for
 from qwen_recipes.cli import tool
 from qwen_recipes.io import read_json, write_json, write_text
 
@@ -264,7 +264,7 @@ def run_suite(suite: dict[str, Any], out: Path, log: Callable[[str], None] = pri
 
 def _stage_do_predict(suite: dict[str, Any], out: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
     first = configs.load(suite["tasks"][0]["config"])
-    model_dir, shape = _model_for(first["model_name_or_path"], MODEL_CACHE, log)
+    model_dir, shape = model_for(first["model_name_or_path"], MODEL_CACHE, log)
     data_dir = out / "data"
     for task in suite["tasks"]:
         cfg = configs.load(task["config"])
@@ -317,7 +317,7 @@ def finish(suite: dict[str, Any], out: Path, rows: list[dict[str, Any]]) -> list
     model_dir, shape = suite["model_dir"], suite["shape"]
     config_path = Path(model_dir) / "config.json"
     model_cfg = json.loads(config_path.read_text(encoding="utf-8")) if config_path.exists() else SHAPES[shape]
-    kv = kv_bytes_per_token(_Namespace(model_cfg), 2)
+    kv = kv_bytes_per_token(model_cfg, 2)
     rows = finish_rows(rows, suite, kv)
     measured = time.strftime("%Y-%m-%d")
     result = {"suite": suite.get("label"), "measured": measured, "model": model_dir, "shape": shape,
@@ -329,11 +329,6 @@ def finish(suite: dict[str, Any], out: Path, rows: list[dict[str, Any]]) -> list
     write_json(out / "results.json", result)
     write_text(out / "results.md", markdown(result))
     return rows
-
-
-class _Namespace:
-    def __init__(self, d: dict[str, Any]) -> None:
-        self.__dict__.update(d)
 
 
 def _versions() -> dict[str, str]:

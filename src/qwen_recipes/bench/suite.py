@@ -112,7 +112,7 @@ def resolve_args(run: dict[str, Any], suite: dict[str, Any], steps: int, warmup:
     return args
 
 
-def _model_for(config_model: str, cache: Path, log: Callable[[str], None]) -> tuple[str, str]:
+def model_for(config_model: str, cache: Path, log: Callable[[str], None]) -> tuple[str, str]:
     """(model folder, shape label) for a config's ``model_name_or_path``."""
     shape = architectures.shape_for(config_model)
     if shape is None:
@@ -215,7 +215,7 @@ def run_suite(suite: dict[str, Any], out: Path, *, steps: int, warmup: int, only
                                   "baseline": bool(run.get("baseline")), "date": time.strftime("%Y-%m-%d")}
         try:
             config_model = overrides_of(suite, run).get("model_name_or_path") or configs.load(run["config"])["model_name_or_path"]
-            model_dir, shape = _model_for(config_model, cache, log)
+            model_dir, shape = model_for(config_model, cache, log)
             from transformers import AutoTokenizer
 
             from qwen_recipes.bench import synthetic

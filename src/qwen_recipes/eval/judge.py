@@ -358,9 +358,9 @@ def judge_predictions(
     ``workers`` requests run at once. After ``max_consecutive_failures`` failed requests in a row the endpoint is taken
     to be down and :class:`JudgeError` stops the run, rather than spending the retries on every remaining item.
     """
-    if not base_url.startswith(("http://", "https://")):
-        raise JudgeError(f"base URL {Redactor(api_key, base_url).base_url!r} must start with http:// or https://")
     shown_url = Redactor(api_key, base_url).base_url
+    if not base_url.startswith(("http://", "https://")):
+        raise JudgeError(f"base URL {shown_url!r} must start with http:// or https://")
     results: list[JudgedItem | None] = [None] * len(rows)
     lock = threading.Lock()
     stop = threading.Event()

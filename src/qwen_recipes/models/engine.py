@@ -38,6 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from qwen_recipes.bench.architectures import Shape
 from qwen_recipes.errors import DataError
 
 MAX_SLOTS = 256  # beyond this a 7B decode step is no longer bound by streaming its weights
@@ -97,9 +98,9 @@ def decoder_parts(model: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
 
 
 def kv_bytes_per_token(config: Any, element_size: int) -> int:
-    """Bytes of key + value cache one token takes across all layers."""
-    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    return 2 * config.num_hidden_layers * config.num_key_value_heads * head_dim * element_size
+    """Bytes of key + value cache one token takes across all layers (``config``: a model config, object or dict)."""
+    shape = Shape.from_config(config)
+    return 2 * shape.layers * shape.kv_heads * shape.head_dim * element_size
 
 
 def plan_slots(n_prompts: int, cache_len: int, kv_per_token: int, free_bytes: int, workspace_bytes: int,
@@ -155,13 +156,14 @@ class Engine:
         self.device = self.embed.weight.device
         self.dtype = self.embed.weight.dtype
         cfg = self.config
-        self.heads, self.kv_heads = cfg.num_attention_heads, cfg.num_key_value_heads
-        self.head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // self.heads
+        shape = Shape.from_config(cfg)
+        self.heads, self.kv_heads, self.head_dim = shape.heads, shape.kv_heads, shape.head_dim
         self.group = self.heads // self.kv_heads
         self.stop_ids = set(stop_ids)
         self.cuda_graphs = self.device.type == "cuda" if cuda_graphs is None else cuda_graphs
         self.memory_limit, self.max_slots, self.prefill_tokens, self.log = memory_limit, max_slots, prefill_tokens, log
-        self.kv_per_token = kv_bytes_per_token(cfg, torch.tensor([], dtype=self.dtype).element_size())
+        self.element_size = torch.tensor([], dtype=self.dtype).element_size()
+        self.kv_per_token = kv_bytes_per_token(cfg, self.element_size)
         embed_bytes = self.embed.weight.numel() * self.embed.weight.element_size()
         tied = self.lm_head.weight.data_ptr() == self.embed.weight.data_ptr()
         total = sum(p.numel() * p.element_size() for p in model.parameters())
@@ -175,8 +177,7 @@ class Engine:
 
     # ---- memory -------------------------------------------------------------------------------------------------
     def _workspace_bytes(self, slots: int, prefill_tokens: int) -> int:
-        cfg = self.config
-        elem = self.kv_per_token // (2 * cfg.num_hidden_layers * self.kv_heads * self.head_dim)
+        cfg, elem = self.config, self.element_size
         activations = prefill_tokens * (6 * cfg.hidden_size + 3 * cfg.intermediate_size) * elem
         dequantized = 2 * cfg.hidden_size * cfg.intermediate_size * elem  # a 4-bit layer dequantizes its weight per call
         logits = slots * cfg.vocab_size * (elem + 4) + 256 * 2**20

@@ -104,9 +104,9 @@ def read_file(path: str | Path, encoding: str = "utf-8") -> FileRead:
         if id_problem(item["questionID"]):
             reject(id_problem(item["questionID"]), "questionID")
             continue
-        if text_problem(item["question"]):
-            reject("empty question" if text_problem(item["question"]) == "empty" else text_problem(item["question"]),
-                   "question")
+        problem = text_problem(item["question"])
+        if problem:
+            reject("empty question" if problem == "empty" else problem, "question")
             continue
         description = item.get("description")
         if description is not None and not isinstance(description, str):
