@@ -1,4 +1,4 @@
-"""Training speed and memory benchmarks: random-weight models of the real shapes, run through LLaMA-Factory.
+"""Speed and memory benchmarks (training and prediction): random-weight models of the real shapes, run through LLaMA-Factory.
 
 ``architectures`` knows the published shapes and builds random-weight models offline; ``flops`` counts the
 FLOPs of a LoRA/QLoRA training step; ``meter`` is the Trainer callback that times steps and counts real tokens;
