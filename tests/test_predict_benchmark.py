@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from conftest import ROOT, run_script
 
 from qwen_recipes.bench import predict_model as pm
@@ -73,12 +74,20 @@ def test_suite_is_checked_before_any_work(tmp_path):
 
 
 @pytest.mark.slow
-def test_cpu_smoke_suite_end_to_end(tmp_path):
-    """do_predict, model.generate and the engine (4-bit, rerun, merged) on one model and one dataset, with figures."""
-    proc = run_script("scripts/benchmark_predict.py", "benchmarks/cpu_tiny_predict_smoke.yaml", "--out", str(tmp_path))
+def test_cpu_smoke_suite_end_to_end(tmp_path, tiny_model):
+    """do_predict, model.generate and the engine (4-bit, rerun, merged) on one model and one dataset, with figures.
+
+    The suite's own model is the demo's folder, which a fresh clone does not have: ``model:`` points at the session's.
+    """
+    smoke = yaml.safe_load((ROOT / "benchmarks/cpu_tiny_predict_smoke.yaml").read_text())
+    smoke["model"] = str(tiny_model)
+    suite_path = tmp_path / "smoke.yaml"
+    suite_path.write_text(yaml.safe_dump(smoke))
+    out = tmp_path / "out"
+    proc = run_script("scripts/benchmark_predict.py", str(suite_path), "--out", str(out))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert str(tmp_path / "results.md") in proc.stdout
-    result = json.loads((tmp_path / "results.json").read_text())
+    assert str(out / "results.md") in proc.stdout
+    result = json.loads((out / "results.json").read_text())
     rows = {r["name"]: r for r in result["rows"]}
     assert set(rows) == {"psyqa-do_predict", "psyqa-generate", "psyqa-engine-4bit-baseline-rows", "psyqa-engine-4bit",
                          "psyqa-engine-4bit-rerun", "psyqa-engine-merged"}

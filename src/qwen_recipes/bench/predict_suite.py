@@ -3,7 +3,8 @@ was (``model.generate`` in sorted batches), and the engine (4-bit + adapter, and
 
 A suite (``benchmarks/*predict*.yaml``) lists tasks: a shipped predict config, the raw input (the first path that
 exists: real data in ``../shared/real-data``, else the project's samples), and how many examples the slow paths
-(``baseline_examples``) and the engine (``engine_examples``) get. One run:
+(``baseline_examples``) and the engine (``engine_examples``) get; an optional ``model:`` replaces the configs'
+``model_name_or_path`` (a local folder or a published name whose shape is built with random weights). One run:
 
 1. preprocesses the input with the project's own preprocessor and repeats its records to ``engine_examples``
    (``bench_<task>`` in ``<out>/data``); the slow paths take the first ``baseline_examples`` of the same file;
@@ -63,8 +64,11 @@ def load_suite(path: str | Path) -> dict[str, Any]:
         if not any(Path(p).exists() for p in inputs):
             raise FileNotFoundError(f"{path}: task {task['name']!r}: none of {inputs} exists")
         models.add(configs.load(task["config"])["model_name_or_path"])
+    if suite.get("model"):
+        models = {str(suite["model"])}
     if len(models) != 1:
         raise ValueError(f"{path}: all tasks of a suite must use one model, got {sorted(models)}")
+    suite["model"] = models.pop()
     return suite
 
 
@@ -263,8 +267,7 @@ def run_suite(suite: dict[str, Any], out: Path, log: Callable[[str], None] = pri
 
 
 def _stage_do_predict(suite: dict[str, Any], out: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
-    first = configs.load(suite["tasks"][0]["config"])
-    model_dir, shape = model_for(first["model_name_or_path"], MODEL_CACHE, log)
+    model_dir, shape = model_for(suite["model"], MODEL_CACHE, log)
     data_dir = out / "data"
     for task in suite["tasks"]:
         cfg = configs.load(task["config"])
