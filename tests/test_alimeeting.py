@@ -199,3 +199,61 @@ def test_reference_rows_perfect_and_trivial(tmp_path, tiny_model):
         assert results[task]["perfect"]["max_rouge-1" if task == "mug_ttg" else "topic_max_rouge-1"] == pytest.approx(100.0)
     for task, r in results.items():
         assert r["trivial"]["rank"] < r["perfect"]["rank"], task
+
+
+def test_meetings_missing_what_a_task_needs_are_rejected_for_that_task_only(tmp_path):
+    """No topic ids (others of the split have them): rejected for TS/ES/TTG, kept for AID/KPE; no paragraph ids:
+    rejected for TS only. The reason names the field, and the counts still add up."""
+    no_topics = meeting(key="M2")
+    del no_topics["topic_segment_ids"]
+    no_paragraphs = meeting(key="M3", paragraph_segment_ids=[])
+    (tmp_path / "in").mkdir()
+    write(tmp_path / "in", [meeting(), no_topics, no_paragraphs])
+    expected = {"mug_ts": {"M2": "topic_segment_ids", "M3": "paragraph_segment_ids"},
+                "mug_es": {"M2": "topic_segment_ids"}, "mug_ttg": {"M2": "topic_segment_ids"}, "mug_aid": {}, "mug_kpe": {}}
+    for name, rejected in expected.items():
+        report = prepare(name, tmp_path / "in", tmp_path / "out", **QUIET).report
+        got = {d["text"]: d["field"] for d in report["dropped"]}
+        assert got == rejected, name
+        assert report["counts"]["train"]["read"] == 3 and report["counts"]["train"]["kept"] == 3 - len(rejected)
+        if "M2" in rejected:  # TS: topics are its answer; ES/TTG: the gold topics are part of their input
+            reason = next(d["reason"] for d in report["dropped"] if d["text"] == "M2")
+            assert ("other meetings of this split" if name == "mug_ts" else "builds its input") in reason, reason
+        records = json.loads((tmp_path / "out" / name / "train.json").read_text(encoding="utf-8"))
+        assert all(r["output"] for r in records), name  # never an empty target next to annotated meetings
+
+
+def test_a_split_without_topic_ids_is_prediction_only_for_ts(tmp_path):
+    """The challenge's test files withhold the labels: TS keeps every meeting with empty outputs; TTG has no input."""
+    rows = []
+    for key in ("T1", "T2"):
+        m = meeting(key=key)
+        del m["topic_segment_ids"]
+        rows.append(m)
+    (tmp_path / "in").mkdir()
+    write(tmp_path / "in", rows)
+    result = prepare("mug_ts", tmp_path / "in", tmp_path / "out", **QUIET)
+    assert result.report["counts"]["train"]["kept"] == 2 and result.report["written"]["train"]["labeled"] is False
+    assert {r["output"] for r in json.loads(result.outputs["train"].read_text(encoding="utf-8"))} == {""}
+    with pytest.raises(DataError, match="would be empty"):
+        prepare("mug_ttg", tmp_path / "in", tmp_path / "out", **QUIET)
+
+
+def test_topic_end_inside_a_paragraph_is_dropped_alike_in_target_and_scoring(tmp_path):
+    """Paragraphs end at 2, 4, 6, 8; topics at 3 (inside a paragraph), 6, 8. The official scorer keeps paragraph
+    ends only, so 3 can be neither predicted nor scored: the target is [6], the report lists 3, and the target
+    scored as a prediction against gold.jsonl is perfect."""
+    from qwen_recipes.eval.mug_eval import evaluate
+
+    m = meeting(n=8, paragraph_segment_ids=[{"id": i} for i in (2, 4, 6, 8)],
+                topic_segment_ids=[{"id": i, "candidate": []} for i in (3, 6, 8)])
+    (tmp_path / "in").mkdir()
+    write(tmp_path / "in", [m])
+    result = prepare("mug_ts", tmp_path / "in", tmp_path / "out", **QUIET)
+    records = json.loads(result.outputs["train"].read_text(encoding="utf-8"))
+    assert [r["output"] for r in records] == ["[6]"]
+    assert result.report["windows"]["topic_ends_not_paragraph_ends"] == {"M1": [3]}
+    gold = json.loads((tmp_path / "out" / "mug_ts" / "train.gold.jsonl").read_text(encoding="utf-8"))
+    assert [t["id"] for t in gold["topic_segment_ids"]] == [3, 6, 8]  # the dataset's own ids; the scorer filters
+    metrics, _ = evaluate(get_task("mug_ts"), [r["output"] for r in records], result.outputs["train"], tmp_path / "eval")
+    assert metrics["f1"] == pytest.approx(100.0) and metrics["gold_boundaries"] == 1

@@ -105,6 +105,20 @@ def _clean(part: Part, seen: dict[Any, tuple[str, Any]], log: Callable[[str], No
     part.kept = kept
 
 
+def _screen(task: Task, files: list[FileRead]) -> None:
+    """Move the examples this task cannot use (``Task.unusable``) from kept to rejected, file by file."""
+    examples = [r for f in files for r in f.records]
+    for f in files:
+        kept = []
+        for r in f.records:
+            problem = task.unusable(r, examples)
+            if problem is None:
+                kept.append(r)
+            else:
+                f.rejected.append(Rejected(f.path, r.line, problem[0], problem[1], str(getattr(r, "key", ""))))
+        f.records = kept
+
+
 def _distribute(parts: dict[str, Part], ratios: dict[str, float], seed: int, log: Callable[[str], None],
                 kfold: tuple[int, int] | None = None) -> dict:
     label = lambda r: r.label  # noqa: E731  (None for item tasks: one stratum, i.e. a plain seeded split)
@@ -162,6 +176,7 @@ def prepare(
             if fr.rows == 0:
                 raise DataError("holds no records (an empty file, [] or a header only)", path=path)
             files.append(fr)
+        _screen(task, files)
         parts[name] = Part(name, files)
     if "all" in parts and len(parts) > 1:
         raise DataError("mixes split files with an unsplit file", path=input_path)

@@ -8,7 +8,8 @@ paragraph or topic id marks the LAST sentence of its segment.
 
 A meeting that breaks these facts (sentence ids not 1..N, an empty sentence, segment ids out of range or not
 increasing, key sentences or action ids out of range) is rejected with the reason and the rest go on. A
-meeting without topic candidates or session candidates is kept: those tasks just get nothing from it.
+meeting without topic candidates or session candidates is kept: those tasks just get nothing from it. What only
+some tasks need (topic ids, paragraph ids) each task checks itself (``MeetingTask.requires`` / ``targets``).
 One ``content`` cell can exceed 1 MB, so the csv field size limit is raised.
 """
 

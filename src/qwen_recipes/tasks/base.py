@@ -4,6 +4,7 @@ so the text a model is trained on and the text it is evaluated on come from the 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 ALPACA_COLUMNS = {"prompt": "instruction", "query": "input", "response": "output"}
@@ -22,6 +23,16 @@ class Task(ABC):
     @abstractmethod
     def build_record(self, example: Any) -> dict[str, str]:
         """An Alpaca record (instruction, input, output) for one example of the source."""
+
+    def unusable(self, example: Any, split_examples: Sequence[Any]) -> tuple[str, str] | None:
+        """Why this task cannot use an example its reader kept, as (reason, field), or None.
+
+        Readers check what every task of a source needs; this checks what only this task needs (a meeting without
+        topic segmentation is fine for action items, not for topic titles). ``split_examples`` are the examples read
+        for the same split, so that a missing annotation can be told apart from a split that is not annotated at all
+        (prediction only). The preprocessor rejects the example with the reason, and the counts include it.
+        """
+        return None
 
     def build_records(self, example: Any, **options: Any) -> list[dict[str, str]]:
         """All records of one source item (several for a question with several answers)."""

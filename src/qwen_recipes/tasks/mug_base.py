@@ -17,11 +17,16 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from qwen_recipes.readers.alimeeting import Meeting, Sentence
 from qwen_recipes.tasks.base import Task
 
+# Annotations a task may depend on: the field a reader takes them from, and whether a meeting has them.
+ANNOTATIONS: dict[str, tuple[str, Callable[[Meeting], bool]]] = {
+    "paragraphs": ("paragraph_segment_ids", lambda m: bool(m.paragraph_ends)),
+    "topics": ("topic_segment_ids", lambda m: bool(m.topics)),
+}
 TEMPLATE_OVERHEAD = 40  # ChatML system prompt and role markers of LLaMA-Factory's qwen template, in tokens
 INT = re.compile(r"\d+")
 
@@ -46,6 +51,11 @@ class WindowStats:
 
     windows: dict[str, int] = field(default_factory=dict)
     cut_chars: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # what a task set aside, per meeting
+
+    def note(self, what: str, meeting: str, ids: list[int]) -> None:
+        if ids:
+            self.notes.setdefault(what, {})[meeting] = ids
 
     def add(self, meeting: str, windows: int, cut: int) -> None:
         self.windows[meeting] = self.windows.get(meeting, 0) + windows
@@ -56,7 +66,8 @@ class WindowStats:
         return {"meetings": len(self.windows), "windows": sum(counts), "windows_per_meeting_max": max(counts),
                 "windows_per_meeting_mean": sum(counts) / max(1, len(self.windows)),
                 "meetings_with_cuts": sum(1 for c in self.cut_chars.values() if c),
-                "cut_chars": sum(self.cut_chars.values()), "per_meeting": dict(sorted(self.windows.items()))}
+                "cut_chars": sum(self.cut_chars.values()), "per_meeting": dict(sorted(self.windows.items())),
+                **{what: dict(sorted(per.items())) for what, per in sorted(self.notes.items())}}
 
 
 def pack(units: Sequence[str], budget: int, count: Callable[[str], int]) -> tuple[list[list[int]], list[str], int]:
@@ -115,6 +126,24 @@ class MeetingTask(Task):
     source = "alimeeting"
     dedupe_by = "key"
     answer_tokens = 64  # room kept for the answer inside cutoff_len
+    # Annotations (keys of ANNOTATIONS) that frame the input: a meeting without one is rejected for this task.
+    requires: ClassVar[tuple[str, ...]] = ()
+    # Annotations that are the answer: a meeting without one is rejected when other meetings of its split have it
+    # (its target would be empty), and kept, with empty outputs, when no meeting of the split has it (the challenge's
+    # test files withhold the labels: a submission still needs every meeting).
+    targets: ClassVar[tuple[str, ...]] = ()
+
+    def unusable(self, example: Meeting, split_examples: Sequence[Meeting]) -> tuple[str, str] | None:
+        for need in self.requires:
+            field_name, has = ANNOTATIONS[need]
+            if not has(example):
+                return f"no {field_name}: {self.name} builds its input from them", field_name
+        for need in self.targets:
+            field_name, has = ANNOTATIONS[need]
+            if not has(example) and any(has(m) for m in split_examples):
+                return (f"no {field_name}, which other meetings of this split have: {self.name} would train on or be "
+                        "scored against an empty answer"), field_name
+        return None
 
     def __init__(self) -> None:
         self.stats = WindowStats()

@@ -24,6 +24,7 @@ from qwen_recipes.tasks.mug_base import MeetingTask, counter, numbered, pack
 
 class MugExtractiveSummary(MeetingTask):
     name = "mug_es"
+    requires = ("topics",)  # the challenge gives the gold topics as part of the input
     instruction = ("下面是一次会议中一个议题的发言，每句前有编号。请选出最能概括这个议题的关键句（通常两到三句），"
                    "只输出编号组成的 JSON 列表，例如 [12, 15]。")
     session_instruction = ("下面是一次会议的部分发言，每句前有编号。请选出其中最能概括整场会议内容的关键句，"

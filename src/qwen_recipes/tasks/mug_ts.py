@@ -6,6 +6,13 @@
 - Framing: a window of paragraphs, each shown as "[P<id>]" with <id> the meeting-wide id of its last sentence,
   -> a JSON list of the paragraph ids after which a new topic starts. Windows do not overlap; their answers
   are merged into one boundary list per meeting (the last sentence always closes a topic).
+- Needs: paragraph ids in every meeting; topic ids in every meeting of an annotated split (a meeting without them
+  is rejected, not trained on "no boundary"); a split where no meeting has topic ids is prediction only (empty
+  outputs: the challenge's test files withhold them).
+- Rule for a topic end that is not a paragraph end (the official scorer keeps only paragraph-end positions, so such
+  a boundary can never be predicted nor scored): it is dropped, the same way in the training target and in
+  scoring; `gold.jsonl` keeps the dataset's own ids, which the scorer (ours and the official one) filters alike.
+  The report lists each dropped boundary under `windows.topic_ends_not_paragraph_ends`.
 - Metric (official): positive-class F1 over paragraph ends pooled across meetings, Pk and WindowDiff (segeval)
   per meeting, averaged; rank = 0.5 F1 + 0.25 (1 - Pk) + 0.25 (1 - WD). Dev baseline (PoNet): F1 25.10.
 """
@@ -21,6 +28,8 @@ from qwen_recipes.tasks.mug_base import MeetingTask, counter, pack
 
 class MugTopicSegmentation(MeetingTask):
     name = "mug_ts"
+    requires = ("paragraphs",)
+    targets = ("topics",)
     instruction = ("下面是一次会议的连续若干段发言，每段前标有编号 [P编号]。请找出哪些段落之后会议转入了新的议题，"
                    "只输出这些段落编号组成的 JSON 列表，例如 [45, 98]；没有则输出 []。")
 
@@ -36,8 +45,10 @@ class MugTopicSegmentation(MeetingTask):
         for w in windows:
             ids = [ends[i] for i in w]
             gold = [i for i in ids if i in boundaries and i != len(example.sentences)]
+            output = json.dumps(gold) if example.topics else ""  # unannotated split: nothing to learn or score
             records.append({"instruction": self.instruction, "input": "\n".join(texts[i] for i in w),
-                            "output": json.dumps(gold), "meta": {"meeting": example.key, "paragraph_ends": ids}})
+                            "output": output, "meta": {"meeting": example.key, "paragraph_ends": ids}})
         self.stats.add(example.key, len(windows), cut)
+        self.stats.note("topic_ends_not_paragraph_ends", example.key, sorted(boundaries - set(ends)))
         return records
 

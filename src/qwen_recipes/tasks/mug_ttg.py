@@ -19,6 +19,7 @@ from qwen_recipes.tasks.mug_base import MeetingTask, counter, pack
 
 class MugTopicTitle(MeetingTask):
     name = "mug_ttg"
+    requires = ("topics",)  # the challenge gives the gold topics as part of the input
     instruction = "下面是一次会议中一个议题的讨论记录。请为这个议题拟一个简短的标题（不超过二十个字），只输出标题。"
     answer_tokens = 48
 
