@@ -66,6 +66,10 @@ def main() -> int:
     if len(values) != 3:
         ap.error(f"--ratios: expected three numbers like 0.8,0.1,0.1, got {args.ratios!r}")
     ratios = dict(zip(DEFAULT_RATIOS, values, strict=True))
+    if args.tokenizer:  # before any work: offline, a hub id that is not cached fails here, in one line
+        from qwen_recipes.hub import load_tokenizer
+
+        load_tokenizer(args.tokenizer, *(("model_name_or_path", args.config) if args.config else ()))
 
     console.print(f"[bold]preprocess[/] {args.task} <- {args.input}")
     options = {"answers": args.answers} if args.task == "psyqa" else {}

@@ -6,6 +6,7 @@ import json
 import os
 import socket
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 HUBS = {
@@ -103,3 +104,21 @@ def download_dataset(name: str, out_dir: str | Path, subset: str = "default") ->
                 writer.writerow([row.get("idx", i), content])
         written.append(path)
     return written
+
+
+def load_tokenizer(name: str | Path, field: str = "--tokenizer", path: str | Path | None = None) -> Any:
+    """``AutoTokenizer`` for a folder or a hub id already in the local cache; anything else is one DataError naming
+    the option (or ``path`` and ``field`` of a config): offline, a hub id is a failed download deep inside
+    transformers, an OSError with a long trace."""
+    from transformers import AutoTokenizer
+
+    from qwen_recipes.errors import DataError
+
+    try:
+        return AutoTokenizer.from_pretrained(str(name))
+    except (OSError, ValueError) as err:
+        local = Path(name).is_dir()
+        where = "a folder without a tokenizer" if local else "not a local folder and not in the cache (offline?)"
+        hint = "pass a model folder" if local else f"download it once: python scripts/download_model.py {name}"
+        raise DataError(f"tokenizer {str(name)!r} cannot be loaded: {where}; {str(err).splitlines()[0][:120]}",
+                        path=path, field=field, hint=hint) from None

@@ -23,9 +23,10 @@ def length_report(records: dict[str, list[dict[str, str]]], tokenizer: str, cuto
                   ) -> dict[str, Any]:
     from llamafactory.data import get_template_and_fix_tokenizer
     from llamafactory.hparams import DataArguments
-    from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(tokenizer)
+    from qwen_recipes.hub import load_tokenizer
+
+    tok = load_tokenizer(tokenizer)
     tmpl = get_template_and_fix_tokenizer(tok, DataArguments(template=template))
     out: dict[str, Any] = {"tokenizer": str(tokenizer), "template": template, "cutoff_len": cutoff_len, "splits": {}}
     for split, rows in records.items():

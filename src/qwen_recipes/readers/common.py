@@ -70,7 +70,10 @@ def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
 
 
 def read_text(path: str | Path, encoding: str = "utf-8") -> str:
-    """Read a whole file, turning a missing file or undecodable bytes into an error naming the line."""
+    """Read a whole file, turning a missing file or undecodable bytes into an error naming the line.
+
+    Line endings are read the way Python's text files read them (universal newlines): ``\r\n`` (Windows) and a
+    lone ``\r`` (old Mac exports, some spreadsheet tools) become ``\n``, so every reader counts the same lines."""
     path = Path(path)
     if not path.exists():
         raise DataError("file not found", path=path)
@@ -80,8 +83,9 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as err:
-        line = raw.count(b"\n", 0, err.start) + 1
-        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        head = raw[: err.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        line = head.count(b"\n") + 1
+        column = len(head) - (head.rfind(b"\n") + 1) + 1
         raise DataError(
             f"bytes not valid {encoding} at column {column} (byte 0x{raw[err.start]:02x})",
             path=path,
@@ -90,7 +94,7 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
         ) from None
     except LookupError:
         raise DataError(f"unknown encoding {encoding!r}", path=path) from None
-    return text.removeprefix("\ufeff")
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 # The names users give their splits (Hugging Face, PaddleNLP, CLUE, Kaggle copies); longer names first.

@@ -32,10 +32,10 @@ INT = re.compile(r"\d+")
 
 
 @cache
-def _tokenizer(path: str):
-    from transformers import AutoTokenizer
+def _tokenizer(path: str) -> Any:
+    from qwen_recipes.hub import load_tokenizer
 
-    return AutoTokenizer.from_pretrained(path)
+    return load_tokenizer(path)
 
 
 def counter(tokenizer: str | None) -> Callable[[str], int]:
