@@ -35,14 +35,18 @@ def main() -> int:
 
     from qwen_recipes.bench import suite as bench
 
-    if len(args.inputs) == 1 and bench.is_suite(args.inputs[0]):
-        spec, label = bench.load_suite(args.inputs[0]), Path(args.inputs[0]).stem
-    else:
-        for path in args.inputs:
-            if not Path(path).exists():
-                raise FileNotFoundError(f"{path}: no such train config")
-        profiles = [None if p == "none" else p for p in (args.profile or ["none"])]
-        spec, label = bench.suite_from_configs(args.inputs, profiles), "adhoc"
+    try:  # the suite and every config in it are checked before any model is built
+        if len(args.inputs) == 1 and bench.is_suite(args.inputs[0]):
+            spec, label = bench.load_suite(args.inputs[0]), Path(args.inputs[0]).stem
+        else:
+            for path in args.inputs:
+                if not Path(path).exists():
+                    raise FileNotFoundError(f"{path}: no such train config")
+            profiles = [None if p == "none" else p for p in (args.profile or ["none"])]
+            spec, label = bench.suite_from_configs(args.inputs, profiles), "adhoc"
+    except ValueError as err:
+        console.print(f"[bold red]error:[/] {err}")
+        return 2
     out = Path(args.out or f"outputs/bench/{label}")
     steps = args.steps or int(spec.get("steps", 6))
     warmup = args.warmup if args.warmup is not None else int(spec.get("warmup", 2))

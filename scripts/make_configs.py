@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qwen_recipes import profiles
+from qwen_recipes import configs, profiles
 from qwen_recipes.cli import console, outputs, parser, run
+from qwen_recipes.errors import DataError
 from qwen_recipes.io import write_text
 
 
@@ -25,7 +26,12 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="write nothing; exit 1 listing the configs that differ")
     args = ap.parse_args()
     paths = args.configs or sorted(args.config_dir.glob("*.yaml"))
+    for path in args.configs:  # named on the command line: each must be a config that names a profile
+        configs.load(path)
     wanted = {path: profiles.render(path, args.profile_dir) for path in paths}
+    for path in args.configs:
+        if wanted[path] is None:
+            raise DataError("has no '# Profile: <name>' header line, so it has no profile block to write", path=path)
     managed = {path: text for path, text in wanted.items() if text is not None}
     stale = [path for path, text in managed.items() if path.read_text(encoding="utf-8") != text]
     if args.check:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qwen_recipes.cli import console, outputs, parser, run
 from qwen_recipes.data import dataset_info
+from qwen_recipes.errors import DataError
 from qwen_recipes.io import write_text
 
 
@@ -15,7 +16,10 @@ def main() -> int:
     ap.add_argument("--data-dir", default="data", help="LLaMA-Factory dataset_dir (default: data)")
     ap.add_argument("--check", action="store_true", help="exit 1 if the file differs from the generator")
     args = ap.parse_args()
-    path = Path(args.data_dir) / dataset_info.FILE_NAME
+    data_dir = Path(args.data_dir)
+    if data_dir.exists() and not data_dir.is_dir() or args.check and not data_dir.exists():
+        raise DataError("not a folder" if data_dir.exists() else "no such folder", path=data_dir, field="--data-dir")
+    path = data_dir / dataset_info.FILE_NAME
     text = dataset_info.render(dataset_info.build())
     if args.check:
         same = path.exists() and path.read_text(encoding="utf-8") == text

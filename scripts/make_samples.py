@@ -12,7 +12,7 @@ import pkgutil
 from pathlib import Path
 
 import qwen_recipes.samples
-from qwen_recipes.cli import console, outputs, parser, run
+from qwen_recipes.cli import console, output_dir, outputs, parser, run
 from qwen_recipes.io import write_text
 
 
@@ -21,6 +21,7 @@ def main() -> int:
     ap.add_argument("--out", default="dataset/samples", help="root folder (default: %(default)s)")
     ap.add_argument("--check", action="store_true", help="only compare the files on disk with the generators")
     args = ap.parse_args()
+    output_dir(args.out)
     written, stale = [], []
     for info in pkgutil.iter_modules(qwen_recipes.samples.__path__):
         module = importlib.import_module(f"qwen_recipes.samples.{info.name}")

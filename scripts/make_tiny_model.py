@@ -8,7 +8,7 @@ Its outputs are meaningless; it is never a quality result.
 
 from __future__ import annotations
 
-from qwen_recipes.cli import console, outputs, parser, run
+from qwen_recipes.cli import console, output_dir, outputs, parser, run
 from qwen_recipes.tasks import all_tasks
 
 SAMPLES = "dataset/samples"
@@ -25,6 +25,7 @@ def main() -> int:
 
     from pathlib import Path
 
+    output_dir(args.out)
     if (Path(args.out) / "config.json").exists() and not args.force:
         console.print("tiny model already built (use --force to rebuild)")
         outputs("outputs:", [args.out])

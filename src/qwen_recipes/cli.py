@@ -32,6 +32,15 @@ def run(main: Callable[[], int | None]) -> None:
         sys.exit(130)
 
 
+def output_dir(path: str | Path, option: str = "--out") -> Path:
+    """An output folder given on the command line: it may not exist yet, but it may not be a file."""
+    path = Path(path)
+    for part in (path, *path.parents):
+        if part.exists() and not part.is_dir():
+            raise DataError("is a file, not a folder to write into", path=part, field=option)
+    return path
+
+
 def tool(name: str) -> str:
     """A console script of the running environment (the venv), whatever PATH says."""
     import shutil

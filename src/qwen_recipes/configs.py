@@ -16,22 +16,30 @@ CONFIG_DIR = Path("configs")
 STAGES = ("train", "predict", "chat", "export")
 
 
-def load(path: str | Path) -> dict[str, Any]:
-    """A config as a dict; a missing file, a folder, text that is not YAML or YAML that is not a mapping is a
+def read_yaml(path: str | Path, what: str = "config file") -> Any:
+    """Parsed YAML of ``path``; a missing file, a folder, bytes that are not UTF-8 or text that is not YAML is a
     DataError naming the file (and the line of a YAML error)."""
     from qwen_recipes.errors import DataError
 
     path = Path(path)
     if not path.is_file():
-        raise DataError("not found" if not path.exists() else "is a folder, not a config file", path=path)
+        raise DataError("not found" if not path.exists() else f"is a folder, not a {what}", path=path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise DataError("not a UTF-8 text file (a YAML config is expected)", path=path) from None
+        raise DataError(f"not a UTF-8 text file (a YAML {what} is expected)", path=path) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise DataError(f"not valid YAML ({getattr(err, 'problem', None) or err})", path=path,
                         line=mark.line + 1 if mark else None) from None
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """A config as a dict; a missing file, a folder, text that is not YAML or YAML that is not a mapping is a
+    DataError naming the file (and the line of a YAML error)."""
+    from qwen_recipes.errors import DataError
+
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise DataError("expected a mapping of LLaMA-Factory arguments (key: value lines)", path=path)
     return data

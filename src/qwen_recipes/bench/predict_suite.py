@@ -35,8 +35,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from qwen_recipes import configs
 from qwen_recipes.bench import predict_model as pm
 from qwen_recipes.bench.suite import MODEL_CACHE, model_for
@@ -49,7 +47,10 @@ DEFAULTS = {"peak_bandwidth_tb_s": 4.8, "full_determinism": True, "calibration_p
 
 def load_suite(path: str | Path) -> dict[str, Any]:
     path = Path(path)
-    suite = {**DEFAULTS, **(yaml.safe_load(path.read_text(encoding="utf-8")) or {})}
+    raw = configs.read_yaml(path, "prediction suite")
+    if raw is not None and not isinstance(raw, dict):
+        raise ValueError(f"{path}: a prediction suite is a mapping with a non-empty `tasks:` list")
+    suite = {**DEFAULTS, **(raw or {})}
     tasks = suite.get("tasks")
     if not isinstance(tasks, list) or not tasks:
         raise ValueError(f"{path}: a prediction suite needs a non-empty `tasks:` list")

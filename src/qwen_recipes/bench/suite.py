@@ -49,15 +49,16 @@ def overrides_of(suite: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
 
 def load_suite(path: str | Path) -> dict[str, Any]:
     path = Path(path)
-    suite = yaml.safe_load(path.read_text(encoding="utf-8"))
+    suite = configs.read_yaml(path, "benchmark suite")
     if not isinstance(suite, dict) or not isinstance(suite.get("runs"), list) or not suite["runs"]:
         raise ValueError(f"{path}: a suite needs a non-empty `runs:` list")
     for i, run in enumerate(suite["runs"], start=1):
         for key in ("name", "config"):
-            if key not in run:
+            if not isinstance(run, dict) or key not in run:
                 raise ValueError(f"{path}: run {i} has no `{key}`")
         if not Path(run["config"]).exists():
             raise FileNotFoundError(f"{path}: run {run['name']!r}: config {run['config']} not found")
+        configs.load(run["config"])  # a config that is not YAML stops the suite before any run
         # Checked before any model is built: a typo should not cost GPU time.
         if run.get("profile"):
             try:
@@ -77,7 +78,7 @@ def is_suite(path: str | Path) -> bool:
     """A suite file has a ``runs:`` list; a train config never does."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return False
     return isinstance(data, dict) and "runs" in data
 
@@ -86,6 +87,7 @@ def suite_from_configs(paths: list[str], profile_names: list[str | None]) -> dic
     """An ad-hoc suite: every config under every profile (None: as the config stands)."""
     runs = []
     for path in paths:
+        configs.load(path)  # checked before any run: a typo should not cost GPU time
         for prof in profile_names:
             runs.append({"name": Path(path).stem + (f"@{prof}" if prof else ""), "config": path, "profile": prof})
     return {"runs": runs}

@@ -127,7 +127,11 @@ def read_records(path: str | Path) -> list[dict[str, str]]:
     """An Alpaca JSON file written by the preprocessor."""
     path = Path(path)
     rows = read_json(path, "data file not found", hint="run scripts/preprocess.py first")
+    if not isinstance(rows, list):
+        raise DataError(f"expected a JSON list of Alpaca records, found {type(rows).__name__}", path=path)
     for i, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise DataError(f"record {i} is {type(row).__name__}, not an Alpaca record (an object)", path=path)
         for key in ("instruction", "input", "output"):
             if not isinstance(row.get(key), str):
                 raise DataError("missing or not a string", path=path, line=i, field=key)
