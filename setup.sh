@@ -36,6 +36,7 @@ stamp=.venv/.setup-stamp
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
    && .venv/bin/python -c 'import qwen_recipes, llamafactory' 2>/dev/null; then
   say ".venv is up to date with ${inputs[*]} (nothing to do)"
+  .venv/bin/python scripts/make_qwen_tokenizer.py >/dev/null || fail "cannot build the Qwen tokenizer (see above)"
   [ "$browser" = 1 ] && ./scripts/install_test_browser.sh
   exit 0
 fi
@@ -61,6 +62,9 @@ if [ "$gpu" = 1 ]; then
 fi
 "${pip[@]}" check || fail "installed packages have conflicting requirements (pip check above)"
 
+# Qwen2 / Qwen2.5's real tokenizer, built offline from the BPE ranks in the dashscope wheel (into ~/.cache/qwen_recipes).
+say "building the Qwen2 / Qwen2.5 tokenizers (first time: a 2.5 MB file from PyPI, ~20 s)"
+.venv/bin/python scripts/make_qwen_tokenizer.py >/dev/null || fail "cannot build the Qwen tokenizer (see above)"
 echo "$want" > "$stamp"
 [ "$browser" = 1 ] && ./scripts/install_test_browser.sh
 .venv/bin/python - <<'PY'

@@ -39,6 +39,14 @@ def tiny_model(tmp_path_factory) -> Path:
     return tm.build(out, corpus)
 
 
+@pytest.fixture(scope="session")
+def qwen25() -> Path:
+    """Qwen2.5's real tokenizer (built offline by setup.sh into the cache; built here if the cache is new)."""
+    from qwen_recipes import qwen_tokenizer
+
+    return qwen_tokenizer.path("qwen2.5", log=lambda _: None)
+
+
 def free_port() -> int:
     """A port on 127.0.0.1 that nothing listens on (servers in tests never leave loopback)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

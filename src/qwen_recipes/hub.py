@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -106,19 +107,36 @@ def download_dataset(name: str, out_dir: str | Path, subset: str = "default") ->
     return written
 
 
-def load_tokenizer(name: str | Path, field: str = "--tokenizer", path: str | Path | None = None) -> Any:
-    """``AutoTokenizer`` for a folder or a hub id already in the local cache; anything else is one DataError naming
-    the option (or ``path`` and ``field`` of a config): offline, a hub id is a failed download deep inside
-    transformers, an OSError with a long trace."""
+def load_tokenizer(name: str | Path, field: str = "--tokenizer", path: str | Path | None = None,
+                   log: Callable[[str], None] = print) -> Any:
+    """``AutoTokenizer`` for a folder, a hub id in the local cache, or ``qwen2.5`` / ``qwen2`` (Qwen's real tokenizer,
+    built offline: ``qwen_tokenizer``). A Qwen2 / Qwen2.5 hub id that cannot be loaded offline falls back to that
+    tokenizer, saying so once: the ids are the same. Anything else is one DataError naming the option (or ``path``
+    and ``field`` of a config): offline, a hub id is otherwise a failed download deep inside transformers."""
     from transformers import AutoTokenizer
 
+    from qwen_recipes import qwen_tokenizer
     from qwen_recipes.errors import DataError
 
+    if str(name) in qwen_tokenizer.NAMES:
+        return AutoTokenizer.from_pretrained(qwen_tokenizer.path(str(name), log))
+    local = Path(name).is_dir()
+    family = None if local else qwen_tokenizer.family(str(name))
     try:
-        return AutoTokenizer.from_pretrained(str(name))
+        # A Qwen hub id is looked up in the local cache only: without it the same ids are at hand, and a hub that
+        # cannot be reached would otherwise cost minutes of retries first.
+        return AutoTokenizer.from_pretrained(str(name), **({"local_files_only": True} if family else {}))
     except (OSError, ValueError) as err:
-        local = Path(name).is_dir()
-        where = "a folder without a tokenizer" if local else "not a local folder and not in the cache (offline?)"
+        if family:
+            if str(name) not in _FELL_BACK:
+                _FELL_BACK.add(str(name))
+                log(f"  {name}: not available offline; using the {family} tokenizer built from Qwen's published BPE "
+                    "ranks (the same ids)")
+            return AutoTokenizer.from_pretrained(qwen_tokenizer.path(family, log))
+        where = "a folder without a tokenizer" if local else "not a local folder, not in the cache, not downloadable"
         hint = "pass a model folder" if local else f"download it once: python scripts/download_model.py {name}"
         raise DataError(f"tokenizer {str(name)!r} cannot be loaded: {where}; {str(err).splitlines()[0][:120]}",
                         path=path, field=field, hint=hint) from None
+
+
+_FELL_BACK: set[str] = set()  # names already reported as falling back, so a run says it once

@@ -14,10 +14,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-# Qwen2's pre-tokenizer pattern (from its tokenizer.json): contractions, letters, single digits, punctuation.
-QWEN_SPLIT = (
-    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
-)
+from qwen_recipes.qwen_tokenizer import QWEN_SPLIT
+
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 # Qwen2.5-Instruct's template, without tool calls: what `apply_chat_template` users expect.
 CHAT_TEMPLATE = (
