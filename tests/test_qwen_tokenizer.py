@@ -73,7 +73,8 @@ def test_llamafactory_qwen_template_encodes_like_the_chat_template(qwen25):
     from llamafactory.hparams import DataArguments
     from transformers import AutoTokenizer
 
-    messages = [{"role": "user", "content": "下面是一条酒店评论：房间很干净，服务周到。"}, {"role": "assistant", "content": "正面"}]
+    messages = [{"role": "user", "content": "下面是一条酒店评论：房间很干净，服务周到。"},
+                {"role": "assistant", "content": "正面"}]
     chat = AutoTokenizer.from_pretrained(qwen25).apply_chat_template(messages, tokenize=True)
     chat = chat["input_ids"] if isinstance(chat, dict) or hasattr(chat, "keys") else chat
     tok = AutoTokenizer.from_pretrained(qwen25)

@@ -56,67 +56,18 @@ _QWEN2_TEMPLATE = (
     "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 )
-_QWEN25_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
-_QWEN25_TEMPLATE = """{%- if tools %}
-    {{- '<|im_start|>system\\n' }}
-    {%- if messages[0]['role'] == 'system' %}
-        {{- messages[0]['content'] }}
-    {%- else %}
-        {{- 'SYSTEM' }}
-    {%- endif %}
-    {{- "\\n\\n# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\nYou are provided with function signatures within <tools></tools> XML tags:\\n<tools>" }}
-    {%- for tool in tools %}
-        {{- "\\n" }}
-        {{- tool | tojson }}
-    {%- endfor %}
-    {{- "\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\\n<tool_call>\\n{\\"name\\": <function-name>, \\"arguments\\": <args-json-object>}\\n</tool_call><|im_end|>\\n" }}
-{%- else %}
-    {%- if messages[0]['role'] == 'system' %}
-        {{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}
-    {%- else %}
-        {{- '<|im_start|>system\\nSYSTEM<|im_end|>\\n' }}
-    {%- endif %}
-{%- endif %}
-{%- for message in messages %}
-    {%- if (message.role == "user") or (message.role == "system" and not loop.first) or (message.role == "assistant" and not message.tool_calls) %}
-        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}
-    {%- elif message.role == "assistant" %}
-        {{- '<|im_start|>' + message.role }}
-        {%- if message.content %}
-            {{- '\\n' + message.content }}
-        {%- endif %}
-        {%- for tool_call in message.tool_calls %}
-            {%- if tool_call.function is defined %}
-                {%- set tool_call = tool_call.function %}
-            {%- endif %}
-            {{- '\\n<tool_call>\\n{"name": "' }}
-            {{- tool_call.name }}
-            {{- '", "arguments": ' }}
-            {{- tool_call.arguments | tojson }}
-            {{- '}\\n</tool_call>' }}
-        {%- endfor %}
-        {{- '<|im_end|>\\n' }}
-    {%- elif message.role == "tool" %}
-        {%- if (loop.index0 == 0) or (messages[loop.index0 - 1].role != "tool") %}
-            {{- '<|im_start|>user' }}
-        {%- endif %}
-        {{- '\\n<tool_response>\\n' }}
-        {{- message.content }}
-        {{- '\\n</tool_response>' }}
-        {%- if loop.last or (messages[loop.index0 + 1].role != "tool") %}
-            {{- '<|im_end|>\\n' }}
-        {%- endif %}
-    {%- endif %}
-{%- endfor %}
-{%- if add_generation_prompt %}
-    {{- '<|im_start|>assistant\\n' }}
-{%- endif %}
-""".replace("SYSTEM", _QWEN25_SYSTEM)
+# Qwen2.5-Instruct's template (tool calls included), as its tokenizer_config.json ships it.
+_QWEN25_TEMPLATE = (Path(__file__).parent / "chat_templates" / "qwen2.5.jinja").read_text(encoding="utf-8")
 # What the Instruct releases' tokenizer_config.json say besides the tokens.
 SETTINGS = {
     "qwen2": {"chat_template": _QWEN2_TEMPLATE, "model_max_length": 32768},
     "qwen2.5": {"chat_template": _QWEN25_TEMPLATE, "model_max_length": 131072},
 }
+
+
+def _recipe(name: str) -> str:
+    """A digest of what a build puts besides the ranks: a cached build made from other settings is rebuilt."""
+    return hashlib.sha256(json.dumps([ADDED[name], SETTINGS[name], QWEN_SPLIT]).encode()).hexdigest()[:16]
 
 
 def cache_dir() -> Path:
@@ -191,7 +142,8 @@ def build(name: str, out_dir: str | Path, ranks: Path) -> Path:
     try:
         tokenizer.save_pretrained(staging)
         (staging / "BUILT_FROM.json").write_text(json.dumps(
-            {"name": name, "ranks": MEMBER, "wheel": WHEEL, "sha256": SHA256, "vocab": RANKS, "added": len(added)},
+            {"name": name, "ranks": MEMBER, "wheel": WHEEL, "sha256": SHA256, "vocab": RANKS, "added": len(added),
+             "recipe": _recipe(name)},
             indent=2) + "\n", encoding="utf-8")
         staging.chmod(0o755)
         if out_dir.exists():
@@ -210,8 +162,10 @@ def path(name: str, log=print) -> Path:
     ranks = rank_file(log)
     folder = cache_dir() / "tokenizers" / name
     marker = folder / "BUILT_FROM.json"
-    if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")).get("sha256") == SHA256:
-        return folder
+    if marker.is_file():
+        built = json.loads(marker.read_text(encoding="utf-8"))
+        if (built.get("sha256"), built.get("recipe")) == (SHA256, _recipe(name)):
+            return folder
     log(f"building the {name} tokenizer from Qwen's BPE ranks into {folder} (once, a few seconds)")
     return build(name, folder, ranks)
 
