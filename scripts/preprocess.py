@@ -6,7 +6,7 @@ Examples:
   python scripts/preprocess.py chnsenticorp --input dataset/ChnSentiCorp_htl_all.csv  # no split: seeded 80/10/10
   python scripts/preprocess.py chnsenticorp --input dataset/samples/chnsenticorp --data-dir outputs/demo/data
   python scripts/preprocess.py psyqa --input dataset/PsyQA_full.json --answers labeled \
-      --tokenizer Qwen/Qwen2.5-7B-Instruct --cutoff-len 2048                        # + token-length report
+      --tokenizer Qwen/Qwen2.5-7B-Instruct --cutoff-len 2048     # token lengths with this tokenizer (default: qwen2.5)
   python scripts/preprocess.py emotion_summary --input dataset/Emotion_Summary.jsonl --kfold 5 --fold 0
   python scripts/preprocess.py mug_ts --input dataset/alimeeting4mug --config configs/train/qwen2.5-7b-instruct_qlora_mug_ts.yaml
 
@@ -36,7 +36,8 @@ def main() -> int:
     ap.add_argument("--fold", type=int, default=0, help="which fold is the test split with --kfold (default: 0)")
     ap.add_argument("--answers", choices=("all", "labeled"), default="all",
                     help="psyqa: every answer as a target, or the strategy-labeled one per question (default: all)")
-    ap.add_argument("--tokenizer", help="tokenizer (path or hub id) for token-length statistics in the report")
+    ap.add_argument("--tokenizer", help="tokenizer for the token-length report and meeting windows: a folder, a hub id, "
+                    "or qwen2.5 / qwen2 (Qwen's own, built offline; default: qwen2.5)")
     ap.add_argument("--cutoff-len", type=int, default=2048, help="cutoff_len whose truncation share is reported")
     ap.add_argument("--config", help="a train config: take tokenizer (model_name_or_path), cutoff_len and dataset_dir "
                                      "from it, so windows and length checks match what training will see")
@@ -66,10 +67,17 @@ def main() -> int:
     if len(values) != 3:
         ap.error(f"--ratios: expected three numbers like 0.8,0.1,0.1, got {args.ratios!r}")
     ratios = dict(zip(DEFAULT_RATIOS, values, strict=True))
-    if args.tokenizer:  # before any work: offline, a hub id that is not cached fails here, in one line
-        from qwen_recipes.hub import load_tokenizer
+    from qwen_recipes.errors import DataError
+    from qwen_recipes.hub import load_tokenizer
 
-        load_tokenizer(args.tokenizer, *(("model_name_or_path", args.config) if args.config else ()))
+    if args.tokenizer:  # before any work: offline, a hub id that is not cached fails here, in one line
+        load_tokenizer(args.tokenizer, *(("model_name_or_path", args.config) if args.config else ()), log=console.print)
+    else:  # Qwen's own vocabulary by default: the token counts users will train with
+        try:
+            load_tokenizer("qwen2.5", log=console.print)
+            args.tokenizer = "qwen2.5"
+        except DataError as err:
+            console.print(f"  [yellow]note:[/] no token-length report ({err}); meeting windows counted in characters")
 
     console.print(f"[bold]preprocess[/] {args.task} <- {args.input}")
     options = {"answers": args.answers} if args.task == "psyqa" else {}

@@ -19,8 +19,9 @@ def _summary(values: list[int]) -> dict[str, Any]:
     return {"mean": float(arr.mean()), **{f"p{p}": int(np.percentile(arr, p)) for p in PERCENTILES}, "max": int(arr.max())}
 
 
-def length_report(records: dict[str, list[dict[str, str]]], tokenizer: str, cutoff_len: int, template: str = "qwen",
-                  ) -> dict[str, Any]:
+def token_lengths(records: dict[str, list[dict[str, str]]], tokenizer: str, template: str = "qwen",
+                  ) -> dict[str, list[tuple[int, int]]]:
+    """(prompt, answer) token counts of every record, per split, as LLaMA-Factory's template encodes them."""
     from llamafactory.data import get_template_and_fix_tokenizer
     from llamafactory.hparams import DataArguments
 
@@ -28,17 +29,24 @@ def length_report(records: dict[str, list[dict[str, str]]], tokenizer: str, cuto
 
     tok = load_tokenizer(tokenizer)
     tmpl = get_template_and_fix_tokenizer(tok, DataArguments(template=template))
-    out: dict[str, Any] = {"tokenizer": str(tokenizer), "template": template, "cutoff_len": cutoff_len, "splits": {}}
+    out: dict[str, list[tuple[int, int]]] = {}
     for split, rows in records.items():
-        prompt_lens, answer_lens = [], []
+        out[split] = []
         for r in rows:
             user = "\n".join(x for x in (r["instruction"], r.get("input", "")) if x)
             p, a = tmpl.encode_oneturn(tok, [{"role": "user", "content": user}, {"role": "assistant", "content": r["output"]}])
-            prompt_lens.append(len(p))
-            answer_lens.append(len(a))
-        totals = [p + a for p, a in zip(prompt_lens, answer_lens, strict=True)]
+            out[split].append((len(p), len(a)))
+    return out
+
+
+def length_report(records: dict[str, list[dict[str, str]]], tokenizer: str, cutoff_len: int, template: str = "qwen",
+                  ) -> dict[str, Any]:
+    out: dict[str, Any] = {"tokenizer": str(tokenizer), "template": template, "cutoff_len": cutoff_len, "splits": {}}
+    for split, pairs in token_lengths(records, tokenizer, template).items():
+        prompt_lens, answer_lens = [p for p, _ in pairs], [a for _, a in pairs]
+        totals = [p + a for p, a in pairs]
         out["splits"][split] = {
-            "n": len(rows),
+            "n": len(pairs),
             "prompt_tokens": _summary(prompt_lens),
             "answer_tokens": _summary(answer_lens),
             "total_tokens": _summary(totals),
