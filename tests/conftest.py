@@ -47,6 +47,14 @@ def qwen25() -> Path:
     return qwen_tokenizer.path("qwen2.5", log=lambda _: None)
 
 
+@pytest.fixture(scope="session")
+def tiny_real_vocab(tmp_path_factory, qwen25) -> Path:
+    """The tiny architecture on Qwen2.5's real vocabulary (151,665 tokens): the path a real model takes."""
+    from qwen_recipes import tiny_model as tm
+
+    return tm.build(tmp_path_factory.mktemp("models") / "tiny-qwen2.5-vocab", tokenizer_dir=qwen25)
+
+
 def free_port() -> int:
     """A port on 127.0.0.1 that nothing listens on (servers in tests never leave loopback)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -88,17 +88,26 @@ def train_tokenizer(corpus: list[str], vocab_size: int):
 
 def build(
     out_dir: str | Path,
-    corpus: list[str],
+    corpus: list[str] | None = None,
     *,
     vocab_size: int = 2048,
     seed: int = 0,
     shape: dict[str, int] | None = None,
+    tokenizer_dir: str | Path | None = None,
 ) -> Path:
-    """Write tokenizer + random-weight Qwen2 model to ``out_dir`` (atomically: a folder appears whole or not at all)."""
-    import torch
-    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+    """Write tokenizer + random-weight Qwen2 model to ``out_dir`` (atomically: a folder appears whole or not at all).
 
-    tokenizer = train_tokenizer(corpus, vocab_size)
+    The tokenizer is trained on ``corpus`` (the demo's small vocabulary), or taken from ``tokenizer_dir`` (e.g.
+    Qwen's real one, ``qwen_tokenizer.path("qwen2.5")``, so that the path a real model takes is exercised)."""
+    import torch
+    from transformers import AutoTokenizer, GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+
+    if tokenizer_dir is not None:
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    elif corpus is not None:
+        tokenizer = train_tokenizer(corpus, vocab_size)
+    else:
+        raise ValueError("give a corpus to train the tokenizer on, or tokenizer_dir")
     eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
     pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     config = Qwen2Config(
@@ -126,7 +135,8 @@ def build(
         model.save_pretrained(staging)
         (staging / "TINY_MODEL.json").write_text(
             json.dumps({"what": "random weights; for pipeline tests only", "seed": seed,
-                        "corpus_lines": len(corpus), "vocab_size": len(tokenizer)}, indent=2) + "\n",
+                        "tokenizer": str(tokenizer_dir) if tokenizer_dir else f"trained on {len(corpus or [])} lines",
+                        "vocab_size": len(tokenizer)}, indent=2) + "\n",
             encoding="utf-8",
         )
         if out_dir.exists():
