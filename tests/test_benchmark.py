@@ -244,3 +244,24 @@ def test_merge_check_script_glue_on_cpu(tmp_path, tiny_model):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     check = json.loads((out / "merged" / "merge_check.json").read_text())
     assert check["ok"] and check["max_diff_base_vs_reference"] > 0
+
+
+def test_published_shapes_get_their_familys_real_tokenizer(tmp_path, monkeypatch, qwen25):
+    """A benchmark's random-weight model of a published shape carries Qwen's real vocabulary, named in the results."""
+    from qwen_recipes import qwen_tokenizer
+    from qwen_recipes.bench import suite
+
+    built = []
+
+    def fake_build(shape, target, tokenizer_dir, tokenizer_label=None):
+        built.append((shape, Path(tokenizer_dir), tokenizer_label))
+        target.mkdir(parents=True)
+        (target / "RANDOM_MODEL.json").write_text(json.dumps({"tokenizer": tokenizer_label}))
+        return target
+
+    monkeypatch.setattr(suite.architectures, "build_random", fake_build)
+    folder, shape = suite.model_for("Qwen/Qwen2.5-7B-Instruct", tmp_path, lambda _: None)
+    assert (shape, built[-1]) == ("qwen2.5-7b", ("qwen2.5-7b", qwen25, "qwen2.5"))
+    assert suite.tokenizer_of(folder) == "qwen2.5" and folder.endswith("qwen2.5-7b-random-qwen2.5-vocab")
+    suite.model_for("Qwen/Qwen2-7B-Instruct", tmp_path, lambda _: None)
+    assert built[-1][1:] == (qwen_tokenizer.path("qwen2", log=lambda _: None), "qwen2")

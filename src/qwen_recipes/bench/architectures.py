@@ -8,6 +8,7 @@ embedding and ``lm_head`` keep the real vocabulary size, which is what costs tim
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -73,15 +74,17 @@ def shape_for(model_name_or_path: str) -> str | None:
     return key
 
 
-def build_random(shape: str, out: str | Path, tokenizer_dir: str | Path, seed: int = 0) -> Path:
+def build_random(shape: str, out: str | Path, tokenizer_dir: str | Path, seed: int = 0,
+                 tokenizer_label: str | None = None) -> Path:
     """Save a random-weight bf16 Qwen2ForCausalLM of ``shape`` with the tokenizer of ``tokenizer_dir``.
 
     Built on the GPU when there is one (a 7B model takes ~40 s there, far longer on CPU), written to a temporary
     sibling and renamed, so an interrupted build never leaves a folder that looks complete.
 
-    The ``lm_head`` rows of ids the tokenizer does not have are zero: with the tiny tokenizer (2k ids) against
-    the real vocabulary (152k) a random model would otherwise almost always pick an id that decodes to nothing,
-    and two generations could not be compared as text. A zero row costs the same matmul, so speed is unchanged.
+    The ``lm_head`` rows of ids the tokenizer does not have are zero. With Qwen's real tokenizer (151,665 ids) those
+    are only the padding rows of the 151,936 / 152,064 embedding, which real checkpoints never emit either; with a
+    smaller tokenizer a random model would otherwise pick ids that decode to nothing. A zero row costs the same
+    matmul, so speed is unchanged. ``RANDOM_MODEL.json`` records the shape, the seed and ``tokenizer_label``.
     """
     import torch
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
@@ -109,6 +112,9 @@ def build_random(shape: str, out: str | Path, tokenizer_dir: str | Path, seed: i
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
+    (tmp / "RANDOM_MODEL.json").write_text(json.dumps({
+        "what": "random weights: speed and memory are real, outputs mean nothing", "shape": shape, "seed": seed,
+        "tokenizer": tokenizer_label or str(tokenizer_dir), "tokenizer_size": len(tokenizer)}, indent=2) + "\n")
     if (Path(tokenizer_dir) / "generation_config.json").exists():
         shutil.copy(Path(tokenizer_dir) / "generation_config.json", tmp / "generation_config.json")
     del model

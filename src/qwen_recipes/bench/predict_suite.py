@@ -37,7 +37,7 @@ from typing import Any
 
 from qwen_recipes import configs
 from qwen_recipes.bench import predict_model as pm
-from qwen_recipes.bench.suite import MODEL_CACHE, model_for
+from qwen_recipes.bench.suite import MODEL_CACHE, model_for, tokenizer_of
 from qwen_recipes.cli import tool
 from qwen_recipes.io import read_json, write_json, write_text
 
@@ -325,6 +325,7 @@ def finish(suite: dict[str, Any], out: Path, rows: list[dict[str, Any]]) -> list
     rows = finish_rows(rows, suite, kv)
     measured = time.strftime("%Y-%m-%d")
     result = {"suite": suite.get("label"), "measured": measured, "model": model_dir, "shape": shape,
+              "tokenizer": tokenizer_of(model_dir),
               "versions": suite.get("versions") or _versions(), "device": suite.get("device") or _device(),
               "kv_bytes_per_token": kv, "notes": suite.get("notes"),
               "tasks": [{k: t.get(k) for k in ("name", "task", "config", "source", "baseline_examples", "engine_examples",
@@ -353,6 +354,9 @@ def _fmt(v: Any, spec: str = ",.1f") -> str:
 
 def markdown(result: dict[str, Any]) -> str:
     lines = [f"# Prediction benchmark: {result['shape']} on {result['device']} ({result['measured']})", "",
+             f"Random weights of the {result['shape']} shape; tokenizer: {result.get('tokenizer', 'not recorded')}; "
+             "inputs: " + "; ".join(f"{t['name']} from {t.get('source') or 'its samples'}" for t in result["tasks"]) + ".",
+             "",
              "| task | path | examples | batch | examples/s | gen tokens/s | vs do_predict | % decode ceiling "
              "(end to end / decode) | peak GiB | output length p50 / p90 | identical answers |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -34,7 +34,6 @@ from qwen_recipes import configs, profiles
 from qwen_recipes.bench import architectures, flops
 from qwen_recipes.io import read_json, write_json, write_text
 
-TOKENIZER_DIR = Path("outputs/models/tiny-qwen2")
 MODEL_CACHE = Path("outputs/bench/models")
 DEFAULT_DATA = {"min_tokens": 512, "max_tokens": 1536}
 # Benchmark runs train and nothing else: no evaluation, no checkpoint, no plot.
@@ -115,21 +114,32 @@ def resolve_args(run: dict[str, Any], suite: dict[str, Any], steps: int, warmup:
 
 
 def model_for(config_model: str, cache: Path, log: Callable[[str], None]) -> tuple[str, str]:
-    """(model folder, shape label) for a config's ``model_name_or_path``."""
+    """(model folder, shape label) for a config's ``model_name_or_path``: a local folder as it is, a published name
+    as a random-weight model of its shape on the family's real tokenizer (``qwen_tokenizer``, built offline)."""
+    from qwen_recipes import qwen_tokenizer
+
     shape = architectures.shape_for(config_model)
     if shape is None:
         if not (Path(config_model) / "config.json").exists():
             raise FileNotFoundError(f"{config_model}: not a local model and not a known published shape")
         return config_model, Path(config_model).name
-    target = cache / f"{shape}-random"
+    family = qwen_tokenizer.family(config_model) or "qwen2.5"
+    target = cache / f"{shape}-random-{family}-vocab"
     if not (target / "config.json").exists():
-        if not (TOKENIZER_DIR / "tokenizer_config.json").exists():
-            raise FileNotFoundError(f"{TOKENIZER_DIR}: the tiny model's tokenizer is needed; run scripts/make_tiny_model.py")
-        log(f"building random-weight {shape} in {target}")
+        tokenizer_dir = qwen_tokenizer.path(family, log)
+        log(f"building random-weight {shape} with the {family} tokenizer in {target}")
         started = time.perf_counter()
-        architectures.build_random(shape, target, TOKENIZER_DIR)
+        architectures.build_random(shape, target, tokenizer_dir, tokenizer_label=family)
         log(f"  built in {time.perf_counter() - started:.0f} s")
     return str(target), shape
+
+
+def tokenizer_of(model_dir: str | Path) -> str:
+    """Which tokenizer a benchmark model has, for the results files: its random build's record, else the folder."""
+    built = Path(model_dir) / "RANDOM_MODEL.json"
+    if built.exists():
+        return str(read_json(built).get("tokenizer"))
+    return f"{Path(model_dir).name} (its own)"
 
 
 def _rows_needed(args: dict[str, Any], nproc: int, mean_tokens: float) -> int:
@@ -229,7 +239,7 @@ def run_suite(suite: dict[str, Any], out: Path, *, steps: int, warmup: int, only
             mean = (data_spec["min_tokens"] + data_spec["max_tokens"]) / 2
             record["data"] = synthetic.write_dataset(tokenizer, run_dir / "data", dataset, _rows_needed(args, nproc, mean),
                                                      data_spec["min_tokens"], data_spec["max_tokens"])
-            record.update({"model": shape, **describe(args, nproc)})
+            record.update({"model": shape, "tokenizer": tokenizer_of(model_dir), **describe(args, nproc)})
             args_path = run_dir / "args.yaml"
             write_text(args_path, yaml.safe_dump(args, sort_keys=False, allow_unicode=True))
             worker = ["-m", "qwen_recipes.bench.worker", str(args_path), str(meter_dir)]
