@@ -265,3 +265,18 @@ def test_published_shapes_get_their_familys_real_tokenizer(tmp_path, monkeypatch
     assert suite.tokenizer_of(folder) == "qwen2.5" and folder.endswith("qwen2.5-7b-random-qwen2.5-vocab")
     suite.model_for("Qwen/Qwen2-7B-Instruct", tmp_path, lambda _: None)
     assert built[-1][1:] == (qwen_tokenizer.path("qwen2", log=lambda _: None), "qwen2")
+
+
+def test_a_suite_trains_on_real_records_where_they_exist(tmp_path, tiny_model):
+    """``data: {task, input}``: the source's preprocessed train records, repeated to the rows needed, said so."""
+    from transformers import AutoTokenizer
+
+    from qwen_recipes.bench import synthetic
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    got = synthetic.write_real_dataset(tok, tmp_path, "bench_real", 40, "psyqa", ROOT / "dataset/samples/psyqa/PsyQA_sample.json")
+    rows = json.loads((tmp_path / "bench_real.json").read_text(encoding="utf-8"))
+    assert got["kind"] == "real records" and got["records"] == len(rows) == 40 and 1 < got["distinct"] < 40
+    assert rows[got["distinct"]] == rows[0]  # repeated in order
+    assert json.loads((tmp_path / "dataset_info.json").read_text())["bench_real"] == {"file_name": "bench_real.json"}
+    assert synthetic.write_dataset(tok, tmp_path, "bench_syn", 4, 64, 128)["kind"] == "synthetic"

@@ -237,8 +237,15 @@ def run_suite(suite: dict[str, Any], out: Path, *, steps: int, warmup: int, only
             args = resolve_args(run, suite, steps, warmup, run_dir / "train", model_dir, run_dir / "data", dataset)
             tokenizer = AutoTokenizer.from_pretrained(model_dir)
             mean = (data_spec["min_tokens"] + data_spec["max_tokens"]) / 2
-            record["data"] = synthetic.write_dataset(tokenizer, run_dir / "data", dataset, _rows_needed(args, nproc, mean),
-                                                     data_spec["min_tokens"], data_spec["max_tokens"])
+            rows_needed = _rows_needed(args, nproc, mean)
+            inputs = data_spec.get("input") or []
+            real = next((p for p in ([inputs] if isinstance(inputs, str) else inputs) if Path(p).exists()), None)
+            if data_spec.get("task") and real:
+                record["data"] = synthetic.write_real_dataset(tokenizer, run_dir / "data", dataset, rows_needed,
+                                                              data_spec["task"], real)
+            else:
+                record["data"] = synthetic.write_dataset(tokenizer, run_dir / "data", dataset, rows_needed,
+                                                         data_spec["min_tokens"], data_spec["max_tokens"])
             record.update({"model": shape, "tokenizer": tokenizer_of(model_dir), **describe(args, nproc)})
             args_path = run_dir / "args.yaml"
             write_text(args_path, yaml.safe_dump(args, sort_keys=False, allow_unicode=True))

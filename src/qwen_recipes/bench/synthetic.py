@@ -5,6 +5,10 @@ benchmark writes Alpaca records whose token lengths (prompt + answer, in the ben
 LLaMA-Factory's template) are drawn uniformly from a range: ~1k tokens for the stock comparison at cutoff 2048,
 3-8k for Emotion Summary at cutoff 8192. The text is random characters each of which is one token, so lengths
 land close to their targets; the actual lengths are measured and returned.
+
+A suite may instead name a task and its raw input (``data: {task: psyqa, input: [paths]}``): where one of the
+paths exists, the benchmark trains on that source's real records (preprocessed by the project, repeated to the
+number of rows needed) and the results say so (``data.kind``); otherwise it falls back to synthetic lengths.
 """
 
 from __future__ import annotations
@@ -48,9 +52,32 @@ def write_dataset(tokenizer: Any, out_dir: str | Path, name: str, count: int, mi
         })
     lengths = [len(tokenizer.encode(r["instruction"] + r["output"], add_special_tokens=False)) + overhead for r in rows]
     out_dir = Path(out_dir)
+    _register(out_dir, name, rows)
+    return {"kind": "synthetic", "records": count, "mean_tokens": sum(lengths) / count, "min_tokens": min(lengths),
+            "max_tokens": max(lengths)}
+
+
+def _register(out_dir: Path, name: str, rows: list[dict[str, str]]) -> None:
     write_json(out_dir / f"{name}.json", rows)
     info_path = out_dir / "dataset_info.json"
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.exists() else {}
     info[name] = {"file_name": f"{name}.json"}
     write_json(info_path, info)
-    return {"records": count, "mean_tokens": sum(lengths) / count, "min_tokens": min(lengths), "max_tokens": max(lengths)}
+
+
+def write_real_dataset(tokenizer: Any, out_dir: str | Path, name: str, count: int, task: str, source: str | Path,
+                       ) -> dict[str, Any]:
+    """``count`` rows of ``task``'s real train records from ``source`` (repeated in order), registered as ``name``."""
+    import tempfile
+
+    from qwen_recipes.data.prepare import prepare
+    from qwen_recipes.io import read_json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        train = read_json(prepare(task, source, tmp, log=lambda _: None).outputs["train"])
+    rows = [train[i % len(train)] for i in range(count)]
+    lengths = [len(tokenizer.encode("\n".join(x for x in (r["instruction"], r["input"]) if x) + r["output"],
+                                    add_special_tokens=False)) + 30 for r in train]
+    _register(Path(out_dir), name, rows)
+    return {"kind": "real records", "task": task, "source": str(source), "records": count, "distinct": len(train),
+            "mean_tokens": sum(lengths) / len(lengths), "min_tokens": min(lengths), "max_tokens": max(lengths)}
