@@ -52,6 +52,7 @@ PATHS = [
     ("download_model", ["{bad}", "--models-dir", "{tmp}/models"]),
     ("make_tiny_model", ["--out", "{bad}"]),
     ("make_samples", ["--out", "{bad}", "--check"]),
+    ("token_lengths", ["--real-data", "{bad}", "--out", "{tmp}/lengths"]),
 ]
 CASES = [(script, args, kind) for script, args in PATHS for kind in sorted(BAD) if (script, kind) not in VALID]
 
