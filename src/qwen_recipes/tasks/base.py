@@ -19,6 +19,8 @@ class Task(ABC):
     splits: ClassVar[tuple[str, ...]] = ("train", "dev", "test")
     # How the preprocessor recognises the same input twice: "text" (reviews) or "key" (question / case ids).
     dedupe_by: ClassVar[str] = "text"
+    # Room for an answer: the predict configs' max_new_tokens, and what a meeting window keeps free for it.
+    max_new_tokens: ClassVar[int] = 512
 
     @abstractmethod
     def build_record(self, example: Any) -> dict[str, str]:

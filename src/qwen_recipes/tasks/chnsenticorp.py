@@ -36,6 +36,7 @@ EDGE_PUNCT = " \t\r\n。．.！!？?，,、；;：:\"'“”‘’`*#()（）[]�
 
 class ChnSentiCorp(Task):
     name = "chnsenticorp"
+    max_new_tokens = 8
     source = "chnsenticorp"
     instruction = "判断下面这条评论的情感倾向，只回答“正面”或“负面”。"
     labels = (POSITIVE, NEGATIVE)

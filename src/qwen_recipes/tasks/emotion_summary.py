@@ -24,6 +24,7 @@ from qwen_recipes.tasks.base import Task
 
 class EmotionSummary(Task):
     name = "emotion_summary"
+    max_new_tokens = 768
     source = "longemotion"
     dedupe_by = "key"
     fields = TARGET_FIELDS

@@ -125,7 +125,7 @@ class MeetingTask(Task):
 
     source = "alimeeting"
     dedupe_by = "key"
-    answer_tokens = 64  # room kept for the answer inside cutoff_len
+    max_new_tokens = 64  # id lists are short; kept free inside cutoff_len for the answer
     # Annotations (keys of ANNOTATIONS) that frame the input: a meeting without one is rejected for this task.
     requires: ClassVar[tuple[str, ...]] = ()
     # Annotations that are the answer: a meeting without one is rejected when other meetings of its split have it
@@ -153,7 +153,7 @@ class MeetingTask(Task):
         self.stats = WindowStats()
 
     def budget(self, cutoff_len: int, count: Callable[[str], int]) -> int:
-        return max(64, cutoff_len - count(self.instruction) - TEMPLATE_OVERHEAD - self.answer_tokens)
+        return max(64, cutoff_len - count(self.instruction) - TEMPLATE_OVERHEAD - self.max_new_tokens)
 
     def build_record(self, example: Meeting) -> dict[str, str]:
         return self.build_records(example)[0]

@@ -35,7 +35,7 @@ def merge_keyphrases(per_window: list[list[str]]) -> list[str]:
 class MugKeyphrase(MeetingTask):
     name = "mug_kpe"
     instruction = "下面是一次会议的部分发言。请提取最能代表讨论内容的关键词（最多十个，重要的在前），只输出 JSON 字符串列表。"
-    answer_tokens = 96
+    max_new_tokens = 96
 
     def build_records(self, example: Meeting, tokenizer: str | None = None, cutoff_len: int = 2048,
                       **_: Any) -> list[dict[str, Any]]:

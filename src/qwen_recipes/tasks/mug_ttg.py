@@ -21,7 +21,7 @@ class MugTopicTitle(MeetingTask):
     name = "mug_ttg"
     requires = ("topics",)  # the challenge gives the gold topics as part of the input
     instruction = "下面是一次会议中一个议题的讨论记录。请为这个议题拟一个简短的标题（不超过二十个字），只输出标题。"
-    answer_tokens = 48
+    max_new_tokens = 48
 
     def build_records(self, example: Meeting, tokenizer: str | None = None, cutoff_len: int = 2048,
                       split: str = "train", **_: Any) -> list[dict[str, Any]]:

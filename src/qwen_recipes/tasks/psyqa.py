@@ -61,6 +61,7 @@ def strip_markers(text: str) -> str:
 class _PsyQABase(Task):
     source = "psyqa"
     dedupe_by = "key"
+    max_new_tokens = 1024  # answers run to ~900 tokens (p95) on the public example
 
     def parse(self, text: str) -> str | None:
         text = text.strip()
