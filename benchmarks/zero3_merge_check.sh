@@ -2,7 +2,7 @@
 # QLoRA under DeepSpeed ZeRO-3 end to end: train an adapter on two GPUs (benchmarks/zero3_adapter_merge.yaml),
 # merge it with `llamafactory-cli export`, and check that the merged model's logits are base + adapter's
 # (scripts/check_merge.py; it also checks the adapter changes the logits at all).
-# Needs: 2 CUDA GPUs, ./setup.sh --gpu, python scripts/make_tiny_model.py (tokenizer)
+# Needs: 2 CUDA GPUs, ./setup.sh --gpu (it builds Qwen's tokenizer too)
 # Usage: benchmarks/zero3_merge_check.sh [OUT_DIR]   (default outputs/bench/zero3; SUITE=... for another suite)
 set -euo pipefail
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi

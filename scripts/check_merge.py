@@ -23,7 +23,7 @@ def main() -> int:
     ap.add_argument("export_config", help="the llamafactory-cli export YAML that made the merged model")
     args = ap.parse_args()
     cfg = configs.load(args.export_config)
-    from qwen_recipes.merge_check import check
+    from qwen_recipes.models.merge_check import check
 
     console.print(f"[bold]merge check[/]: {cfg['export_dir']} vs {cfg['model_name_or_path']} + {cfg['adapter_name_or_path']}")
     result = check(cfg["model_name_or_path"], cfg["adapter_name_or_path"], cfg["export_dir"])

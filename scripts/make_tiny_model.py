@@ -30,7 +30,7 @@ def main() -> int:
         console.print("tiny model already built (use --force to rebuild)")
         outputs("outputs:", [args.out])
         return 0
-    from qwen_recipes import tiny_model
+    from qwen_recipes.models import tiny as tiny_model
 
     # The task prompts join the corpus so that the instruction text tokenizes into few pieces.
     corpus = tiny_model.corpus_from(args.corpus) + [t.instruction for t in all_tasks().values()]

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from qwen_recipes.cli import console, outputs, parser, run
 from qwen_recipes.errors import DataError
-from qwen_recipes.eval import mug
 from qwen_recipes.io import write_json, write_text
+from qwen_recipes.metrics import mug
 
 TASKS = ("mug_ts", "mug_es", "mug_ttg", "mug_kpe", "mug_aid")
 CUES = ("负责", "交给", "安排", "落实")

@@ -58,8 +58,8 @@ def main() -> int:
     if args.gpu_memory_gib is not None and args.gpu_memory_gib <= 0:
         ap.error(f"--gpu-memory-gib must be positive, got {args.gpu_memory_gib}")
 
-    from qwen_recipes.eval.batch_generate import predict
     from qwen_recipes.eval.label_scoring import AdapterMismatch
+    from qwen_recipes.models.prediction import predict
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as bar:

@@ -31,7 +31,7 @@ def run_script(*args: str, input: str | None = None, env: dict | None = None) ->
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """The tiny model, built once per session into a temporary folder (the demo's copy is not touched)."""
-    from qwen_recipes import tiny_model as tm
+    from qwen_recipes.models import tiny as tm
     from qwen_recipes.tasks import all_tasks
 
     out = tmp_path_factory.mktemp("models") / "tiny-qwen2"
@@ -50,7 +50,7 @@ def qwen25() -> Path:
 @pytest.fixture(scope="session")
 def tiny_real_vocab(tmp_path_factory, qwen25) -> Path:
     """The tiny architecture on Qwen2.5's real vocabulary (151,665 tokens): the path a real model takes."""
-    from qwen_recipes import tiny_model as tm
+    from qwen_recipes.models import tiny as tm
 
     return tm.build(tmp_path_factory.mktemp("models") / "tiny-qwen2.5-vocab", tokenizer_dir=qwen25)
 

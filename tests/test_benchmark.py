@@ -15,8 +15,9 @@ import yaml
 from conftest import ROOT, run_script
 
 from qwen_recipes import profiles
-from qwen_recipes.bench import architectures, flops, suite
+from qwen_recipes.bench import flops, suite
 from qwen_recipes.bench.meter import count_batch
+from qwen_recipes.models import architectures
 
 
 def _count(ids, mask, pad=0):

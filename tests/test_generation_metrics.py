@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
-from qwen_recipes.eval.generation import (
+from qwen_recipes.metrics.generation import (
     distinct_n,
     en_tokens,
     extract_json_object,

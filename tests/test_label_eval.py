@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from qwen_recipes.eval.calibration import expected_calibration_error, probability_metrics, reliability_bins
 from qwen_recipes.eval.perturb import perturbation_sets
+from qwen_recipes.metrics.calibration import expected_calibration_error, probability_metrics, reliability_bins
 from qwen_recipes.tasks import get_task
 
 TASK = get_task("chnsenticorp")
@@ -91,9 +91,9 @@ def test_mismatched_adapter_fails_before_any_batch(tiny_model, tmp_path):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from qwen_recipes import tiny_model as tm
     from qwen_recipes.eval.label_eval import run
     from qwen_recipes.eval.label_scoring import AdapterMismatch, check_adapter
+    from qwen_recipes.models import tiny as tm
 
     other = tm.build(tmp_path / "other", ["别的模型", "another model"], vocab_size=300,
                      shape={**tm.DEFAULT_SHAPE, "hidden_size": 128, "intermediate_size": 256})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qwen_recipes.merge_check import ROUNDING_FACTOR, check
+from qwen_recipes.models.merge_check import ROUNDING_FACTOR, check
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.eval.mug import (
+from qwen_recipes.metrics.mug import (
     basic_tokenize,
     fuzzy_match,
     lcs_tokens,

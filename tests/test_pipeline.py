@@ -87,7 +87,7 @@ def test_train_predict_score_export_chat(tmp_path, tiny_model):
     assert check["ok"] and check["weights_changed"] > 0
 
     # The known failure class: an "export" that is just the base model must fail the check.
-    from qwen_recipes.merge_check import check as merge_check
+    from qwen_recipes.models.merge_check import check as merge_check
 
     bad = merge_check(tiny_model, out, tiny_model)
     assert not bad.ok and bad.weights_changed == 0

@@ -39,7 +39,7 @@ def test_llamafactory_qwen_template_encodes_with_it(tiny_model):
 def test_build_is_reproducible(tiny_model, tmp_path):
     from conftest import ROOT
 
-    from qwen_recipes import tiny_model as tm
+    from qwen_recipes.models import tiny as tm
     from qwen_recipes.tasks import all_tasks
 
     corpus = tm.corpus_from([ROOT / "dataset" / "samples"]) + [t.instruction for t in all_tasks().values()]

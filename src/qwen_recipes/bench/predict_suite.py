@@ -128,7 +128,7 @@ def _calibrate_all(suite: dict[str, Any], model_dir: str, out: Path, log: Callab
     from peft import PeftModel
     from transformers import AutoTokenizer
 
-    from qwen_recipes.eval import batch_generate as bg
+    from qwen_recipes.models import prediction as bg
     from qwen_recipes.models.loading import ModelSpec, load
 
     ad = suite["adapter"]
@@ -315,7 +315,7 @@ def _stage_project(suite: dict[str, Any], out: Path, rows: list[dict[str, Any]],
 
 def finish(suite: dict[str, Any], out: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Derived figures, then ``results.json`` and ``results.md`` (also for rows gathered from a resumed worker)."""
-    from qwen_recipes.bench.architectures import SHAPES
+    from qwen_recipes.models.architectures import SHAPES
     from qwen_recipes.models.engine import kv_bytes_per_token
 
     model_dir, shape = suite["model_dir"], suite["shape"]

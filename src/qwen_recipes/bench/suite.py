@@ -31,8 +31,9 @@ from typing import Any
 import yaml
 
 from qwen_recipes import configs, profiles
-from qwen_recipes.bench import architectures, flops
+from qwen_recipes.bench import flops
 from qwen_recipes.io import read_json, write_json, write_text
+from qwen_recipes.models import architectures
 
 MODEL_CACHE = Path("outputs/bench/models")
 DEFAULT_DATA = {"min_tokens": 512, "max_tokens": 1536}

@@ -19,11 +19,11 @@ import numpy as np
 from qwen_recipes import configs
 from qwen_recipes.errors import DataError
 from qwen_recipes.eval import plots
-from qwen_recipes.eval.calibration import probability_metrics
-from qwen_recipes.eval.classification import classification_metrics
 from qwen_recipes.eval.label_scoring import LabelScorer, ModelSpec, check_adapter, load, read_records
 from qwen_recipes.eval.perturb import perturbation_sets
 from qwen_recipes.io import write_json, write_jsonl, write_text
+from qwen_recipes.metrics.calibration import probability_metrics
+from qwen_recipes.metrics.classification import classification_metrics
 from qwen_recipes.tasks import Task, all_tasks
 
 

@@ -1,5 +1,5 @@
 """Scoring AliMeeting4MUG predictions the official way: merge windows per meeting, write the official
-submission file, score it with the challenge's rules (``qwen_recipes.eval.mug``)."""
+submission file, score it with the challenge's rules (``qwen_recipes.metrics.mug``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.eval import mug
 from qwen_recipes.eval.mug_merge import merge
+from qwen_recipes.metrics import mug
 from qwen_recipes.tasks import Task
 
 SHORT = {"mug_ts": "ts", "mug_es": "es", "mug_ttg": "ttg", "mug_kpe": "kpe", "mug_aid": "aid"}

@@ -12,8 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from qwen_recipes.eval.classification import INVALID  # noqa: E402
 from qwen_recipes.io import atomic_open  # noqa: E402
+from qwen_recipes.metrics.classification import INVALID  # noqa: E402
 
 
 def _save(fig, path: Path) -> Path:

@@ -38,8 +38,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from qwen_recipes.bench.architectures import Shape
 from qwen_recipes.errors import DataError
+from qwen_recipes.models.architectures import Shape
 
 MAX_SLOTS = 256  # beyond this a 7B decode step is no longer bound by streaming its weights
 MIN_GRAPH_SLOTS = 8

@@ -38,7 +38,7 @@ def check_adapter(base: str, adapter: str) -> None:
     from safetensors import safe_open
     from transformers import AutoConfig
 
-    from qwen_recipes.bench.architectures import Shape
+    from qwen_recipes.models.architectures import Shape
 
     cfg_path = Path(adapter) / "adapter_config.json"
     weights = Path(adapter) / "adapter_model.safetensors"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from qwen_recipes.eval.classification import classification_metrics
+from qwen_recipes.metrics.classification import classification_metrics
 from qwen_recipes.readers.chnsenticorp import Review
 from qwen_recipes.tasks.base import Task
 

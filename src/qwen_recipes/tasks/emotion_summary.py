@@ -44,7 +44,7 @@ class EmotionSummary(Task):
 
     def parse(self, text: str) -> dict[str, str] | None:
         """The five fields, or None unless the output holds a JSON object with every field as text."""
-        from qwen_recipes.eval.generation import extract_json_object
+        from qwen_recipes.metrics.generation import extract_json_object
 
         obj = extract_json_object(text)
         if obj is None or not all(isinstance(obj.get(f), str) for f in self.fields):
@@ -52,7 +52,7 @@ class EmotionSummary(Task):
         return {f: obj[f] for f in self.fields}
 
     def score(self, predictions: list[str], references: list[str]) -> dict[str, Any]:
-        from qwen_recipes.eval.generation import generation_metrics, similarity
+        from qwen_recipes.metrics.generation import generation_metrics, similarity
 
         refs = []
         for i, r in enumerate(references, start=1):

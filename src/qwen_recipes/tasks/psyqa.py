@@ -68,7 +68,7 @@ class _PsyQABase(Task):
         return text or None
 
     def score(self, predictions: list[str], references: list[str]) -> dict[str, Any]:
-        from qwen_recipes.eval.generation import generation_metrics
+        from qwen_recipes.metrics.generation import generation_metrics
 
         preds = [strip_markers(p).strip() for p in predictions]
         refs = [strip_markers(r).strip() for r in references]

@@ -74,7 +74,7 @@ Choices, and why:
   refuses empty hypotheses by default because the official scorer crashes on them.
 """
 
-from qwen_recipes.eval.mug.scorers import (
+from qwen_recipes.metrics.mug.scorers import (
     KPE_CUTOFFS,
     fuzzy_match,
     pk_windowdiff,
@@ -86,8 +86,8 @@ from qwen_recipes.eval.mug.scorers import (
     score_ttg,
     segment_masses,
 )
-from qwen_recipes.eval.mug.submission import TASK_ALIASES, TASKS, read_submission, write_submission
-from qwen_recipes.eval.mug.text import ROUGE_KEYS, basic_tokenize, lcs_tokens, multi_reference_rouge, rouge_scores
+from qwen_recipes.metrics.mug.submission import TASK_ALIASES, TASKS, read_submission, write_submission
+from qwen_recipes.metrics.mug.text import ROUGE_KEYS, basic_tokenize, lcs_tokens, multi_reference_rouge, rouge_scores
 
 __all__ = [
     "KPE_CUTOFFS", "ROUGE_KEYS", "TASKS", "TASK_ALIASES", "basic_tokenize", "fuzzy_match", "lcs_tokens",

@@ -11,7 +11,7 @@ from typing import Any
 import segeval
 from segeval.window import compute_window_size
 
-from qwen_recipes.eval.mug.text import ROUGE_KEYS, ZERO_ROUGE, avg_max, f_measure, rouge_text, text_for_rouge
+from qwen_recipes.metrics.mug.text import ROUGE_KEYS, ZERO_ROUGE, avg_max, f_measure, rouge_text, text_for_rouge
 
 KPE_CUTOFFS = (10, 15, 20)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.eval.mug.text import rouge_text, text_for_rouge
 from qwen_recipes.io import atomic_open
+from qwen_recipes.metrics.mug.text import rouge_text, text_for_rouge
 
 TASKS = (
     "topic_segmentation",
