@@ -59,7 +59,7 @@ def main() -> int:
         ap.error(f"--gpu-memory-gib must be positive, got {args.gpu_memory_gib}")
 
     from qwen_recipes.eval.label_scoring import AdapterMismatch
-    from qwen_recipes.models.prediction import predict
+    from qwen_recipes.eval.prediction import predict
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as bar:

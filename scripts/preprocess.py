@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from qwen_recipes.cli import console, outputs, parser, run
 from qwen_recipes.data.prepare import DEFAULT_RATIOS, prepare
-from qwen_recipes.tasks import all_tasks
+from qwen_recipes.tasks import all_tasks, get_task
 
 
 def main() -> int:
@@ -81,7 +81,7 @@ def main() -> int:
 
     console.print(f"[bold]preprocess[/] {args.task} <- {args.input}")
     options = {"answers": args.answers} if args.task == "psyqa" else {}
-    if args.task.startswith("mug_"):  # meeting windows are sized with the tokenizer and cutoff_len of the config
+    if get_task(args.task).sized_by_tokens:  # meeting windows: packed with the tokenizer and cutoff_len given
         options.update(tokenizer=args.tokenizer, cutoff_len=args.cutoff_len)
     lengths = {"tokenizer": args.tokenizer, "cutoff_len": args.cutoff_len} if args.tokenizer else None
     result = prepare(args.task, args.input, args.data_dir, seed=args.seed, ratios=ratios, encoding=args.encoding,

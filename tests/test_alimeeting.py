@@ -11,8 +11,8 @@ from qwen_recipes.data.prepare import prepare
 from qwen_recipes.errors import DataError
 from qwen_recipes.readers import alimeeting as R
 from qwen_recipes.tasks import get_task
-from qwen_recipes.tasks.mug_base import counter, pack, parse_ids
-from qwen_recipes.tasks.mug_kpe import merge_keyphrases
+from qwen_recipes.tasks.mug.base import counter, pack, parse_ids
+from qwen_recipes.tasks.mug.kpe import merge_keyphrases
 
 SAMPLES = ROOT / "dataset" / "samples" / "alimeeting4mug"
 QUIET = {"log": lambda _: None}

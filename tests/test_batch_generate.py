@@ -19,8 +19,8 @@ from conftest import ROOT, run_script
 
 from qwen_recipes import configs
 from qwen_recipes.errors import DataError
+from qwen_recipes.eval import prediction as bg
 from qwen_recipes.eval.predictions import compare
-from qwen_recipes.models import prediction as bg
 
 NAME = "tiny_qlora_psyqa.yaml"
 # Passed to llamafactory-cli and to scripts/predict.py alike: 6 + 6 examples in batches of 4.

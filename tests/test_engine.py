@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from qwen_recipes.errors import DataError
+from qwen_recipes.eval import prediction as bg
 from qwen_recipes.models import engine as E
-from qwen_recipes.models import prediction as bg
 
 STOP = 2  # the tiny tokenizer's <|im_end|> (also its eos)
 

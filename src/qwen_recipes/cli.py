@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from qwen_recipes.errors import DataError
+from qwen_recipes.errors import DataError, ProjectError
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 
@@ -25,7 +25,7 @@ def run(main: Callable[[], int | None]) -> None:
     """Run an entry point: bad input ends with one line naming file/line/field and exit status 2."""
     try:
         sys.exit(main() or 0)
-    except (DataError, FileNotFoundError) as err:
+    except (ProjectError, FileNotFoundError) as err:
         console.print(f"[bold red]error:[/] {err}")
         sys.exit(2)
     except KeyboardInterrupt:

@@ -2,7 +2,8 @@
 
 Configs are grouped by stage (``configs/<stage>/<model>_<method>_<task>.yaml``). A predict, chat or
 export config belongs to the train config of the same file name, and reads the adapter from that
-config's ``output_dir``: tests check it, so a path is never written two different ways.
+config's ``output_dir``: ``scripts/make_configs.py`` writes them from it (``qwen_recipes.config_gen``), so a
+path is never written two different ways.
 """
 
 from __future__ import annotations

@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
-class DataError(ValueError):
+class ProjectError(Exception):
+    """What a user can fix (bad input, a hub that cannot be reached, an adapter that does not fit its base): every
+    entry script turns it into one line and exit status 2 (``cli.run``), never a traceback."""
+
+
+class DataError(ProjectError, ValueError):
     """Bad input that stops a command; the message names where it is and what to do."""
 
     def __init__(

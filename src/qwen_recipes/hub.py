@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from qwen_recipes.errors import ProjectError
+
 HUBS = {
     "modelscope": os.environ.get("MODELSCOPE_DOMAIN", "https://www.modelscope.cn"),
     "huggingface": os.environ.get("HF_ENDPOINT", "https://huggingface.co"),
 }
 
 
-class HubError(RuntimeError):
+class HubError(ProjectError, RuntimeError):
     """A download that cannot happen, with the reason in words."""
 
 

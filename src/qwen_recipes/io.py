@@ -59,6 +59,28 @@ def read_json(path: str | Path, missing: str = "not found", hint: str | None = N
         raise DataError("not UTF-8 text (a JSON file is expected)", path=path, hint=hint) from None
 
 
+def read_jsonl(path: str | Path, missing: str = "not found", hint: str | None = None) -> list[Any]:
+    """Parsed lines of a JSONL file (blank lines skipped); a missing file or a line that is not JSON is a DataError
+    naming the file and the line."""
+    from qwen_recipes.errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(missing if not path.exists() else "is a folder, not a JSONL file", path=path, hint=hint)
+    rows = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise DataError("not UTF-8 text (a JSONL file is expected)", path=path, hint=hint) from None
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise DataError(f"invalid JSON ({err.msg})", path=path, line=number) from None
+    return rows
+
+
 def write_json(path: str | Path, obj: Any, indent: int | None = 2) -> Path:
     with atomic_open(path) as handle:
         json.dump(obj, handle, ensure_ascii=False, indent=indent)
@@ -77,3 +99,9 @@ def write_jsonl(path: str | Path, rows: list[dict[str, Any]]) -> Path:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return Path(path)
+
+
+def markdown_table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    """The lines of a markdown table (reports, results files, summaries)."""
+    return ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|",
+            *["| " + " | ".join(str(c) for c in row) + " |" for row in rows]]

@@ -39,7 +39,8 @@ from qwen_recipes import configs
 from qwen_recipes.bench import predict_model as pm
 from qwen_recipes.bench.suite import MODEL_CACHE, model_for, tokenizer_of
 from qwen_recipes.cli import tool
-from qwen_recipes.io import read_json, write_json, write_text
+from qwen_recipes.io import read_json, read_jsonl, write_json, write_text
+from qwen_recipes.tasks import get_task
 
 DEFAULTS = {"peak_bandwidth_tb_s": 4.8, "full_determinism": True, "calibration_prompts": 64,
             "adapter": {"rank": 16, "alpha": 32, "b_std": 0.02}}
@@ -114,7 +115,7 @@ def _prepare_data(task: dict[str, Any], data_dir: Path, tokenizer_dir: str, cuto
     inputs = task["input"] if isinstance(task["input"], list) else [task["input"]]
     source = next(Path(p) for p in inputs if Path(p).exists())
     options = dict(task.get("options") or {})
-    if task["task"].startswith("mug_"):
+    if get_task(task["task"]).sized_by_tokens:
         options.update(tokenizer=tokenizer_dir, cutoff_len=cutoff_len)
     prepare(task["task"], source, data_dir, options=options, log=lambda _: None)
     task["source"] = str(source)
@@ -128,7 +129,7 @@ def _calibrate_all(suite: dict[str, Any], model_dir: str, out: Path, log: Callab
     from peft import PeftModel
     from transformers import AutoTokenizer
 
-    from qwen_recipes.models import prediction as bg
+    from qwen_recipes.eval import prediction as bg
     from qwen_recipes.models.loading import ModelSpec, load
 
     ad = suite["adapter"]
@@ -188,7 +189,7 @@ def _run_do_predict(suite: dict[str, Any], task: dict[str, Any], model_dir: str,
         tail = (run_dir.parent / f"{task['name']}-do_predict.log").read_text(errors="replace").strip().splitlines()[-1:]
         return {**row, "error": f"exit {proc.returncode}: {tail[0] if tail else ''}"}
     metrics = read_json(metrics_path)
-    rows = [json.loads(line) for line in (run_dir / "generated_predictions.jsonl").read_text().split("\n") if line]
+    rows = read_jsonl(run_dir / "generated_predictions.jsonl")
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     cap = int(configs.load(task["config"]).get("max_new_tokens", 1024))
     lengths = [min(len(tokenizer(r["predict"])["input_ids"]), cap) for r in rows]
@@ -199,7 +200,7 @@ def _run_do_predict(suite: dict[str, Any], task: dict[str, Any], model_dir: str,
 
 def _predicts(row: dict[str, Any]) -> list[str]:
     # Not splitlines(): decoded random text can hold U+2028 and other characters it would split on.
-    return [json.loads(line)["predict"] for line in Path(row["predictions"]).read_text().split("\n") if line]
+    return [r["predict"] for r in read_jsonl(row["predictions"])]
 
 
 def _agree(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str | None:

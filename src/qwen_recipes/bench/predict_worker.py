@@ -86,8 +86,8 @@ def _library_baseline(model: Any, prompts: list[list[int]], stop_ids: list[int],
     from transformers import GenerationConfig
     from transformers.generation.configuration_utils import ContinuousBatchingConfig
 
+    from qwen_recipes.eval.prediction import trim_at_stop
     from qwen_recipes.models.engine import Generation
-    from qwen_recipes.models.prediction import trim_at_stop
 
     config = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=stop_ids,
                               pad_token_id=stop_ids[0])
@@ -106,7 +106,7 @@ def _library_baseline(model: Any, prompts: list[list[int]], stop_ids: list[int],
 def run(plan_path: str) -> None:
     import torch
 
-    from qwen_recipes.models import prediction as bg
+    from qwen_recipes.eval import prediction as bg
     from qwen_recipes.models.engine import Engine
 
     plan = read_json(plan_path)

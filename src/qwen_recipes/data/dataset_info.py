@@ -50,3 +50,32 @@ def merge(dataset_dir: str | Path, entries: dict[str, Any]) -> Path:
     current = existing(dataset_dir)
     current.update(entries)
     return write_text(Path(dataset_dir) / FILE_NAME, render(current))
+
+
+def entry(dataset_dir: str | Path, name: str, field: str = "eval_dataset") -> tuple[Path, dict[str, Any]]:
+    """The data file of dataset ``name`` (``file_name`` relative to ``dataset_dir``, as LLaMA-Factory resolves it)
+    and its entry. Only what the preprocessors write is accepted: a local Alpaca .json / .jsonl file."""
+    dataset_dir = Path(dataset_dir)
+    info_path = dataset_dir / FILE_NAME
+    if not info_path.exists():
+        raise DataError("not found", path=info_path, hint="run scripts/preprocess.py, or fix dataset_dir in the config")
+    info = existing(dataset_dir)
+    if name not in info:
+        raise DataError(f"no dataset {name!r} (known: {', '.join(sorted(info)) or 'none'})", path=info_path, field=field)
+    found = info[name]
+    if not isinstance(found, dict) or not found.get("file_name"):
+        raise DataError(f"entry {name!r} has no file_name (only local files are supported)", path=info_path,
+                        field=f"{name}.file_name")
+    if found.get("formatting", "alpaca") != "alpaca" or found.get("ranking"):
+        raise DataError(f"entry {name!r}: only Alpaca-format SFT data is supported", path=info_path,
+                        field=f"{name}.formatting")
+    if found.get("num_samples") is not None:
+        raise DataError(f"entry {name!r}: num_samples draws a random sample; use max_samples in the config instead",
+                        path=info_path, field=f"{name}.num_samples")
+    data_path = dataset_dir / found["file_name"]
+    if data_path.is_dir() or (data_path.exists() and data_path.suffix not in (".json", ".jsonl")):
+        raise DataError(f"data file of dataset {name!r} must be one .json or .jsonl file", path=data_path)
+    if not data_path.is_file():
+        raise DataError(f"data file of dataset {name!r} not found", path=data_path,
+                        hint=f"{info_path} names it; run scripts/preprocess.py first")
+    return data_path, found

@@ -12,7 +12,6 @@ checked to add up before anything is written.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -23,7 +22,8 @@ from typing import Any
 from qwen_recipes.data import dataset_info, transaction
 from qwen_recipes.data.cleaning import dedupe, kfold_split, remove_leaks, stratified_split, text_key
 from qwen_recipes.errors import DataError
-from qwen_recipes.io import atomic_open, write_json
+from qwen_recipes.io import atomic_open, write_json, write_jsonl
+from qwen_recipes.readers import READERS
 from qwen_recipes.readers.common import FileRead, Rejected
 from qwen_recipes.tasks import Task, get_task
 
@@ -161,7 +161,7 @@ def prepare(
     for path in transaction.clean_leftovers(data_dir, task.name):
         log(f"  removed {path}, left by an interrupted run")
     ratios = ratios or dict(DEFAULT_RATIOS)
-    reader = importlib.import_module(f"qwen_recipes.readers.{task.source}")
+    reader = READERS[task.source]
     found = reader.find_files(input_path)
     for entry in found.ignored:
         log(f"  ignored {entry['path']}: {entry['reason']}")
@@ -196,8 +196,7 @@ def prepare(
 
     out_dir = Path(data_dir) / task.name
     options = options or {}
-    if hasattr(task, "begin"):
-        task.begin()
+    task.begin()
     # Records may carry "meta" (window spans, references) for evaluation: it goes to meta.jsonl, not to training.
     built: dict[str, list[tuple[Any, dict[str, Any], dict[str, str]]]] = {}
     barren: list[dict[str, Any]] = []  # kept items that give no record under these options
@@ -249,10 +248,9 @@ def prepare(
              for r in getattr(item, "dropped_answers", [])]
     if inner:
         report["dropped_inside_items"] = inner
-    if getattr(task, "split_note", "") and "all" in parts:
+    if task.split_note and "all" in parts:
         report["note"] = task.split_note
-    if hasattr(task, "stats"):
-        report["windows"] = task.stats.summary()
+    report.update(task.run_report())
     if lengths:
         from qwen_recipes.data.lengths import length_report
 
@@ -276,10 +274,9 @@ def prepare(
                         meta = {"id": getattr(item, "qid", None) or getattr(item, "key", None), "path": item.path,
                                 "line": item.line, **extra}
                         handle.write(json.dumps(meta, ensure_ascii=False) + "\n")
-                if hasattr(task, "gold"):
-                    with atomic_open(stage / f"{split}.gold.jsonl") as handle:
-                        for item in splits[split]:
-                            handle.write(json.dumps(task.gold(item), ensure_ascii=False) + "\n")
+                golds = [g for g in map(task.gold, splits[split]) if g is not None]
+                if golds:
+                    write_jsonl(stage / f"{split}.gold.jsonl", golds)
             earlier = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file()
                              and p.name != "report.json" and not (stage / p.relative_to(out_dir)).exists()
                              ) if out_dir.is_dir() else []

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from qwen_recipes.errors import DataError
+from qwen_recipes.errors import DataError, ProjectError
 from qwen_recipes.readers.longemotion import TARGET_FIELDS as FIELDS  # one definition of the five fields
 
 CRITERIA = ("factual_consistency", "completeness", "clarity")
@@ -66,7 +66,7 @@ Reply with ONLY a JSON object, with no other text, exactly of this form (every v
 RUBRIC_SHA256 = hashlib.sha256(RUBRIC.encode("utf-8")).hexdigest()
 
 
-class JudgeError(RuntimeError):
+class JudgeError(ProjectError, RuntimeError):
     """The judge endpoint cannot be used (wrong URL, model or key; or it stopped answering): the run stops.
     ``items`` holds what was judged before (scored or unparseable), so that a rerun can resume."""
 

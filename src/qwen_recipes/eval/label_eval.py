@@ -9,7 +9,6 @@ invalid-output rate.
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,12 @@ from typing import Any
 import numpy as np
 
 from qwen_recipes import configs
+from qwen_recipes.data import dataset_info
 from qwen_recipes.errors import DataError
 from qwen_recipes.eval import plots
 from qwen_recipes.eval.label_scoring import LabelScorer, ModelSpec, check_adapter, load, read_records
 from qwen_recipes.eval.perturb import perturbation_sets
-from qwen_recipes.io import write_json, write_jsonl, write_text
+from qwen_recipes.io import markdown_table, write_json, write_jsonl, write_text
 from qwen_recipes.metrics.calibration import probability_metrics
 from qwen_recipes.metrics.classification import classification_metrics
 from qwen_recipes.tasks import Task, all_tasks
@@ -35,13 +35,7 @@ def task_for_dataset(name: str) -> Task:
 
 
 def dataset_file(data_dir: str | Path, name: str) -> Path:
-    info_path = Path(data_dir) / "dataset_info.json"
-    if not info_path.exists():
-        raise DataError("not found", path=info_path, hint="run scripts/preprocess.py first")
-    info = json.loads(info_path.read_text(encoding="utf-8"))
-    if name not in info:
-        raise DataError(f"no dataset {name!r}", path=info_path)
-    return Path(data_dir) / info[name]["file_name"]
+    return dataset_info.entry(data_dir, name)[0]
 
 
 def evaluate_model(spec: ModelSpec, task: Task, sets: dict[str, list[dict[str, str]]], gold: np.ndarray, *,
@@ -82,7 +76,7 @@ def run(predict_config: str | Path, out_dir: str | Path | None = None, *, baseli
     train_cfg = configs.load(train_path) if train_path.exists() else {}
     dataset = cfg["eval_dataset"]
     task = task_for_dataset(dataset)
-    if not hasattr(task, "labels"):
+    if task.kind != "label":
         raise DataError(f"task {task.name} has no label set: label scoring needs a classification task")
     records = read_records(dataset_file(cfg["dataset_dir"], dataset))[:limit]
     gold_labels = [task.parse(r["output"]) for r in records]
@@ -113,7 +107,7 @@ def write_report(
     out: Path, task: Task, dataset: str, records, sets, gold, results, train_cfg, seed: int, truncate_to: int
 ) -> dict[str, Path]:
     labels = list(task.labels)
-    names = getattr(task, "plot_names", {})
+    names = task.plot_names
     paths: dict[str, Path] = {}
     summary = {r["model"]: {**{k: v for k, v in r["sets"]["clean"]["metrics"].items() if k != "reliability"},
                             "invalid_output_rate": r["generation"]["invalid_rate"],
@@ -126,8 +120,8 @@ def write_report(
         "clean": summary,
         "reliability": {r["model"]: r["sets"]["clean"]["metrics"]["reliability"] for r in results},
         "robustness_accuracy": robustness,
-        "published": [{"model": m, "accuracy": a} for m, a in getattr(task, "published", ())],
-        "published_note": getattr(task, "published_note", ""),
+        "published": [{"model": m, "accuracy": a} for m, a in task.published],
+        "published_note": task.published_note,
     }
     paths["metrics"] = write_json(out / "metrics.json", metrics)
     rows = []
@@ -158,11 +152,6 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.2f}"
 
 
-def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|",
-            *["| " + " | ".join(str(c) for c in row) + " |" for row in rows]]
-
-
 def render_report(metrics: dict[str, Any], results: list[dict[str, Any]], paths: dict[str, Path], out: Path) -> str:
     clean = metrics["clean"]
     md = [f"# {metrics['task']}: label-scoring evaluation on {metrics['dataset']} ({metrics['n']} examples)", "",
@@ -173,7 +162,7 @@ def render_report(metrics: dict[str, Any], results: list[dict[str, Any]], paths:
     rows = [[m, _pct(c["accuracy"]), _pct(c["macro_f1"]), _pct(c["roc_auc"]), _pct(c["ece"]), _pct(c["invalid_output_rate"]),
              f"{c['examples_per_second']:.1f}"] for m, c in clean.items()]
     rows += [[f"*{p['model']}*", p["accuracy"], "", "", "", "", ""] for p in metrics["published"]]
-    md += _table(header, rows)
+    md += markdown_table(header, rows)
     if metrics.get("published_note"):
         md += ["", f"Rows in italics: {metrics['published_note']}", ""]
     rob = metrics["robustness_accuracy"]
@@ -185,7 +174,7 @@ def render_report(metrics: dict[str, Any], results: list[dict[str, Any]], paths:
         rows = [["clean", *[_pct(rob[m]["clean"]) for m in models], *["" for _ in models]]]
         rows += [[s, *[_pct(rob[m][s]) for m in models], *[f"{100 * (rob[m]['clean'] - rob[m][s]):+.2f}" for m in models]]
                  for s in sets]
-        md += _table(header, rows)
+        md += markdown_table(header, rows)
         md += ["", f"Sets are built from the clean split with seed {metrics['seed']} (files under `robustness/`): punctuation "
                "dropped or swapped between full and half width; CJK typos (insert/delete/swap); simplified to traditional "
                f"(OpenCC s2t); truncation to the first {metrics['truncate_to']} characters.", ""]

@@ -115,7 +115,7 @@ class LabelScorer:
         """Greedy answers, to measure how often a model's free text is not a label: through the prediction engine
         (``models.engine``, as ``scripts/predict.py``), or ``model.generate`` in batches of ``batch_size`` where the
         engine does not apply (it says so)."""
-        from qwen_recipes.models.prediction import generate_answers
+        from qwen_recipes.eval.prediction import generate_answers
 
         stops = list(dict.fromkeys([self.tokenizer.eos_token_id, *self.template.get_stop_token_ids(self.tokenizer)]))
         gen = generate_answers(self.model, [self.prompt_ids(r) for r in records], pad_token_id=self.tokenizer.pad_token_id,

@@ -1,48 +1,60 @@
-"""Scoring AliMeeting4MUG predictions the official way: merge windows per meeting, write the official
-submission file, score it with the challenge's rules (``qwen_recipes.metrics.mug``)."""
+"""Scoring AliMeeting4MUG predictions the official way, and the reference rows to read the scores against.
+
+``evaluate``: the task merges its window answers per meeting (``MeetingTask.merge``), the official submission
+file is written, and the task scores it with the challenge's rules. ``baselines``: each meeting task's perfect
+row (from the gold) and trivial row, scored the same way, so a model's score has a floor and a ceiling."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from qwen_recipes.errors import DataError
-from qwen_recipes.eval.mug_merge import merge
+from qwen_recipes.io import markdown_table, read_jsonl
 from qwen_recipes.metrics import mug
-from qwen_recipes.tasks import Task
+from qwen_recipes.tasks import all_tasks
+from qwen_recipes.tasks.mug.base import MeetingTask
 
-SHORT = {"mug_ts": "ts", "mug_es": "es", "mug_ttg": "ttg", "mug_kpe": "kpe", "mug_aid": "aid"}
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        raise DataError("not found", path=path, hint="re-run scripts/preprocess.py: it writes meta and gold beside the data")
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+HINT = "re-run scripts/preprocess.py: it writes meta and gold beside the data"
 
 
-def evaluate(task: Task, predictions: list[str], data_file: Path, out_dir: Path) -> tuple[dict[str, Any], Path]:
+def meeting_tasks() -> list[MeetingTask]:
+    return [t for t in all_tasks().values() if isinstance(t, MeetingTask)]
+
+
+def read_golds(path: Path) -> dict[str, dict[str, Any]]:
+    return {g["meeting_key"]: g for g in read_jsonl(path, hint=HINT)}
+
+
+def evaluate(task: MeetingTask, predictions: list[str], data_file: Path, out_dir: Path) -> tuple[dict[str, Any], Path]:
     """Official scores (x100, with "rank") plus merge counts; returns them and the submission file written."""
     split = data_file.stem
-    metas = _jsonl(data_file.with_name(f"{split}.meta.jsonl"))
+    metas = read_jsonl(data_file.with_name(f"{split}.meta.jsonl"), hint=HINT)
     if len(metas) != len(predictions):
         raise DataError(f"{len(predictions)} predictions but {len(metas)} records in {data_file}", path=data_file,
                         hint="were the predictions made on this split?")
-    golds = {g["meeting_key"]: g for g in _jsonl(data_file.with_name(f"{split}.gold.jsonl"))}
-    rows, counts = merge(task.name, task, predictions, metas, golds)
-    short = SHORT[task.name]
-    submission = mug.write_submission(short, rows, out_dir / f"{mug.TASK_ALIASES[short]}_{split}_submit.json")
-    pred = {r["meeting_key"]: r for r in rows}
-    n_sent = {k: g["n_sentences"] for k, g in golds.items()}
-    if short == "ts":
-        scores = mug.score_ts(golds, pred, n_sent, {k: g["paragraph_ends"] for k, g in golds.items()})
-    elif short == "es":
-        texts = {k: {int(i): t for i, t in g["sentences"].items()} for k, g in golds.items()}
-        scores = mug.score_es(golds, pred, texts)
-    elif short == "ttg":
-        scores = mug.score_ttg(golds, pred)
-    elif short == "kpe":
-        scores = mug.score_kpe(golds, pred)
-    else:
-        scores = mug.score_aid(golds, pred, n_sent)
+    golds = read_golds(data_file.with_name(f"{split}.gold.jsonl"))
+    rows, counts = task.merge(predictions, metas, golds)
+    name = f"{mug.TASK_ALIASES[task.short]}_{split}_submit.json"
+    submission = mug.write_submission(task.short, rows, out_dir / name)
+    scores = task.score_meetings(golds, {r["meeting_key"]: r for r in rows})
     return {"n": len(predictions), "meetings": len(golds), **scores, "merge": counts.as_dict()}, submission
+
+
+def baselines(data_dir: Path, split: str, log=print) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Perfect and trivial rows of every meeting task on ``<data_dir>/<task>/<split>.gold.jsonl``: the scores per
+    task and a markdown table."""
+    results: dict[str, dict[str, Any]] = {}
+    table: list[list[Any]] = []
+    for task in meeting_tasks():
+        path = data_dir / task.name / f"{split}.gold.jsonl"
+        if not path.exists():
+            raise DataError("not found", path=path, hint=f"run scripts/preprocess.py {task.name} first")
+        golds = read_golds(path)
+        for label, make in (("perfect", task.perfect), ("trivial", task.trivial)):
+            scores = task.score_meetings(golds, {g["meeting_key"]: make(g) for g in golds.values()})
+            results.setdefault(task.name, {})[label] = scores
+            head = ", ".join(f"{k} {scores[k]:.2f}" for k in task.headline if k in scores)
+            table.append([task.name, label, f"{scores['rank']:.2f}", head])
+            log(f"  {task.name:8} {label:8} rank {scores['rank']:6.2f}  {head}")
+    return results, markdown_table(["task", "submission", "rank", "headline"], table)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from qwen_recipes.io import atomic_open  # noqa: E402
+from qwen_recipes.io import atomic_open, read_jsonl  # noqa: E402
 from qwen_recipes.metrics.classification import INVALID  # noqa: E402
 
 
@@ -87,7 +86,7 @@ def robustness(accuracy: dict[str, dict[str, float]], path: Path) -> Path:
 
 def training_loss(trainer_log: Path, path: Path) -> Path:
     """Loss per logged step from LLaMA-Factory's trainer_log.jsonl (eval loss too when present)."""
-    rows = [json.loads(line) for line in trainer_log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = read_jsonl(trainer_log)
     fig, ax = plt.subplots(figsize=(5.5, 3.4), dpi=120)
     train = [(r["current_steps"], r["loss"]) for r in rows if r.get("loss") is not None]
     if train:

@@ -6,13 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from qwen_recipes.eval import plots
-from qwen_recipes.io import write_json, write_text
+from qwen_recipes.io import markdown_table, write_json, write_text
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+    return "\n".join(markdown_table(header, rows))
 
 
 def write_classification_report(

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qwen_recipes.errors import ProjectError
 
-class AdapterMismatch(ValueError):
+
+class AdapterMismatch(ProjectError, ValueError):
     """The adapter was trained on another base model: detected before any batch runs."""
 
 

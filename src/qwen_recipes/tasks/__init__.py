@@ -1,4 +1,5 @@
-"""Task registry: every module in this package that defines a ``Task`` subclass with a ``name`` is a task.
+"""Task registry: every module in this package (and its wings, e.g. ``tasks/mug/``) that defines a ``Task``
+subclass with a ``name`` is a task.
 
 Nothing lists the tasks by hand: adding a module adds the task to preprocessing, dataset_info.json and
 evaluation at once.
@@ -19,10 +20,10 @@ __all__ = ["Task", "all_tasks", "get_task"]
 @cache
 def all_tasks() -> dict[str, Task]:
     found: dict[str, Task] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name == "base":
+    for info in sorted(pkgutil.walk_packages(__path__, prefix=f"{__name__}."), key=lambda m: m.name):
+        if info.ispkg or info.name.rsplit(".", 1)[-1] == "base":
             continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+        module = importlib.import_module(info.name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
             concrete = issubclass(cls, Task) and not inspect.isabstract(cls) and getattr(cls, "name", None)
             if concrete and cls.__module__ == module.__name__:

@@ -1,19 +1,26 @@
 """The task contract: one object owns the prompt, the record builder, the output parser and the scorer,
-so the text a model is trained on and the text it is evaluated on come from the same place."""
+so the text a model is trained on and the text it is evaluated on come from the same place.
+
+A task declares its ``kind``, which decides how it is evaluated: ``label`` (a closed set of answers: accuracy,
+probabilities, calibration), ``generation`` (free text: similarity metrics, a judge) or ``meeting`` (answers per
+window, merged per meeting and scored by the challenge's rules). Optional parts are declared here with defaults,
+so callers never probe a task for what it has."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 ALPACA_COLUMNS = {"prompt": "instruction", "query": "input", "response": "output"}
+Kind = Literal["label", "generation", "meeting"]
 
 
 class Task(ABC):
     """Subclass, set the class attributes, and put the module in ``qwen_recipes.tasks``: the registry finds it."""
 
     name: ClassVar[str]  # registry key, dataset-name prefix and folder under data/
+    kind: ClassVar[Kind]
     source: ClassVar[str]  # the reader module in qwen_recipes.readers
     instruction: ClassVar[str]
     splits: ClassVar[tuple[str, ...]] = ("train", "dev", "test")
@@ -21,6 +28,29 @@ class Task(ABC):
     dedupe_by: ClassVar[str] = "text"
     # Room for an answer: the predict configs' max_new_tokens, and what a meeting window keeps free for it.
     max_new_tokens: ClassVar[int] = 512
+    # Label tasks: the answers, their names in plots, and published results to set beside ours.
+    labels: ClassVar[tuple[str, ...]] = ()
+    plot_names: ClassVar[dict[str, str]] = {}
+    published: ClassVar[tuple[tuple[str, float], ...]] = ()
+    published_note: ClassVar[str] = ""
+    # Written into report.json when the source has no split of its own and the project makes one.
+    split_note: ClassVar[str] = ""
+    # A command the field's official score needs besides scripts/evaluate.py ({predictions}: the predictions
+    # folder); the predict configs name it after the evaluate line.
+    official_score: ClassVar[str] = ""
+    # Whether the record builder takes ``tokenizer`` and ``cutoff_len`` (meeting windows are packed to a budget).
+    sized_by_tokens: ClassVar[bool] = False
+
+    def begin(self) -> None:  # noqa: B027 (a hook: doing nothing is the right default)
+        """Called by the preprocessor before a run, so per-run statistics start from zero."""
+
+    def run_report(self) -> dict[str, Any]:
+        """What a preprocessing run adds to report.json beyond the counts (meeting tasks: their windows)."""
+        return {}
+
+    def gold(self, example: Any) -> dict[str, Any] | None:
+        """One item's gold for ``<split>.gold.jsonl``, for tasks scored per item group (meetings); None: no file."""
+        return None
 
     @abstractmethod
     def build_record(self, example: Any) -> dict[str, str]:
@@ -45,8 +75,9 @@ class Task(ABC):
         """What a model's output means for this task, or None when it cannot be read."""
 
     @abstractmethod
-    def score(self, predictions: list[str], references: list[str]) -> dict[str, Any]:
-        """Metrics the field reports for this task, from raw model outputs and gold outputs."""
+    def score(self, predictions: list[str], references: list[str], **context: Any) -> dict[str, Any]:
+        """Metrics the field reports for this task, from raw model outputs and gold outputs. ``context`` is what a
+        task scored per group needs besides (meeting tasks: each record's window meta and each meeting's gold)."""
 
     def dataset_name(self, split: str) -> str:
         return f"{self.name}_{split}"

@@ -36,6 +36,7 @@ EDGE_PUNCT = " \t\r\n。．.！!？?，,、；;：:\"'“”‘’`*#()（）[]�
 
 class ChnSentiCorp(Task):
     name = "chnsenticorp"
+    kind = "label"
     max_new_tokens = 8
     source = "chnsenticorp"
     instruction = "判断下面这条评论的情感倾向，只回答“正面”或“负面”。"
@@ -80,7 +81,7 @@ class ChnSentiCorp(Task):
                 found.add(label)
         return found.pop() if len(found) == 1 else None
 
-    def score(self, predictions: list[str], references: list[str]) -> dict[str, Any]:
+    def score(self, predictions: list[str], references: list[str], **_: Any) -> dict[str, Any]:
         gold = []
         for i, ref in enumerate(references, start=1):
             label = self.parse(ref)

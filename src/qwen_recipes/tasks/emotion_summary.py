@@ -24,6 +24,8 @@ from qwen_recipes.tasks.base import Task
 
 class EmotionSummary(Task):
     name = "emotion_summary"
+    kind = "generation"
+    official_score = "python scripts/judge.py {predictions} --base-url URL --model NAME   (official LLM-judge score)"
     max_new_tokens = 768
     source = "longemotion"
     dedupe_by = "key"
@@ -51,7 +53,7 @@ class EmotionSummary(Task):
             return None
         return {f: obj[f] for f in self.fields}
 
-    def score(self, predictions: list[str], references: list[str]) -> dict[str, Any]:
+    def score(self, predictions: list[str], references: list[str], **_: Any) -> dict[str, Any]:
         from qwen_recipes.metrics.generation import generation_metrics, similarity
 
         refs = []

@@ -59,6 +59,7 @@ def strip_markers(text: str) -> str:
 
 
 class _PsyQABase(Task):
+    kind = "generation"
     source = "psyqa"
     dedupe_by = "key"
     max_new_tokens = 1024  # answers run to ~900 tokens (p95) on the public example
@@ -67,7 +68,7 @@ class _PsyQABase(Task):
         text = text.strip()
         return text or None
 
-    def score(self, predictions: list[str], references: list[str]) -> dict[str, Any]:
+    def score(self, predictions: list[str], references: list[str], **_: Any) -> dict[str, Any]:
         from qwen_recipes.metrics.generation import generation_metrics
 
         preds = [strip_markers(p).strip() for p in predictions]
@@ -105,7 +106,7 @@ class PsyQAStrategy(_PsyQABase):
         return [{"instruction": self.instruction, "input": render_question(example),
                  "output": render_strategies(a.text, a.spans)} for a in example.answers if a.has_label and a.spans]
 
-    def score(self, predictions: list[str], references: list[str]) -> dict[str, Any]:
+    def score(self, predictions: list[str], references: list[str], **_: Any) -> dict[str, Any]:
         metrics = super().score(predictions, references)
         metrics["marker_rate"] = sum(bool(MARKER.search(p)) for p in predictions) / max(1, len(predictions))
         return metrics

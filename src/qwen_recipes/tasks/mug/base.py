@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import json
 import re
+from abc import abstractmethod
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
-from qwen_recipes.readers.alimeeting import Meeting, Sentence
+from qwen_recipes.errors import DataError
+from qwen_recipes.readers.alimeeting import Meeting, Sentence, Topic
 from qwen_recipes.tasks.base import Task
 
 # Annotations a task may depend on: the field a reader takes them from, and whether a meeting has them.
@@ -94,6 +97,26 @@ def pack(units: Sequence[str], budget: int, count: Callable[[str], int]) -> tupl
     return windows, texts, cut
 
 
+def opening(units: Sequence[str], budget: int, count: Callable[[str], int]) -> tuple[list[int], list[str], int]:
+    """The first window of a topic's units (a topic is framed by its opening): the unit indices shown, the unit
+    texts as used, and every character left out (cut from a long unit, or in the windows not shown)."""
+    windows, texts, cut = pack(units, budget, count)
+    return windows[0], texts, cut + sum(len(texts[i]) for w in windows[1:] for i in w)
+
+
+def collect_ids(items: Sequence[tuple[dict[str, Any], str]], shown: Callable[[dict[str, Any]], set[int]],
+                counts: MergeCounts) -> set[int]:
+    """The ids a meeting's window answers name, each answer limited to the ids its window showed (the rest and the
+    unreadable answers counted)."""
+    found: set[int] = set()
+    for meta, pred in items:
+        ids, outside = parse_ids(pred, shown(meta))
+        counts.outside_window += outside
+        counts.unreadable += ids is None
+        found |= set(ids or [])
+    return found
+
+
 def numbered(s: Sentence) -> str:
     return f"[{s.id}] {s.speaker}：{s.text}"
 
@@ -123,6 +146,8 @@ def parse_ids(text: str, allowed: set[int] | None = None) -> tuple[list[int] | N
 class MeetingTask(Task):
     """Base of the five AliMeeting4MUG tasks (abstract: the registry skips it)."""
 
+    kind = "meeting"
+    sized_by_tokens = True
     source = "alimeeting"
     dedupe_by = "key"
     max_new_tokens = 64  # id lists are short; kept free inside cutoff_len for the answer
@@ -155,6 +180,34 @@ class MeetingTask(Task):
     def budget(self, cutoff_len: int, count: Callable[[str], int]) -> int:
         return max(64, cutoff_len - count(self.instruction) - TEMPLATE_OVERHEAD - self.max_new_tokens)
 
+    def windows(self, units: Sequence[str], tokenizer: str | None, cutoff_len: int,
+                ) -> tuple[list[list[int]], list[str], int]:
+        """``pack`` of ``units`` under this task's budget at ``cutoff_len``, counted with ``tokenizer``."""
+        count = counter(tokenizer)
+        return pack(units, self.budget(cutoff_len, count), count)
+
+    def topic_openings(self, example: Meeting, pick: Callable[[Topic], list[Any]], render: Callable[[Sentence], str],
+                       tokenizer: str | None, cutoff_len: int) -> tuple[list[Opening], int]:
+        """Per gold topic with references to ``pick`` (titles, key sentences): its opening within the budget; and
+        the characters left out over all topics."""
+        count = counter(tokenizer)
+        budget = self.budget(cutoff_len, count)
+        out, cut_total = [], 0
+        for (first, last), topic in zip(example.topic_spans(), example.topics, strict=True):
+            picked = pick(topic)
+            if picked:
+                sentences = example.sentences[first - 1: last]
+                shown, texts, cut = opening([render(s) for s in sentences], budget, count)
+                out.append(Opening(last, sentences, shown, texts, picked))
+                cut_total += cut
+        return out, cut_total
+
+    def answers(self, items: Sequence[tuple[dict[str, Any], str]], counts: MergeCounts) -> list[tuple[dict[str, Any], Any]]:
+        """Each window's (meta, parsed answer); an unreadable answer is None, and counted."""
+        parsed = [(meta, self.parse(pred)) for meta, pred in items]
+        counts.unreadable += sum(value is None for _, value in parsed)
+        return parsed
+
     def build_record(self, example: Meeting) -> dict[str, str]:
         return self.build_records(example)[0]
 
@@ -179,5 +232,92 @@ class MeetingTask(Task):
         ids, _ = parse_ids(text)
         return ids
 
-    def score(self, predictions: list[str], references: list[str]) -> dict[str, Any]:
-        raise NotImplementedError(f"{self.name} is scored per meeting: use scripts/evaluate.py with --data")
+    def run_report(self) -> dict[str, Any]:
+        return {"windows": self.stats.summary()}
+
+    # ---- scoring: window answers -> one official submission row per meeting -> the challenge's rules --------------
+    short: ClassVar[str]  # the track's name in the official files: ts, es, ttg, kpe, aid
+    headline: ClassVar[tuple[str, ...]]  # the scores a one-line summary shows
+
+    @abstractmethod
+    def merge_meeting(self, key: str, gold: dict[str, Any], items: list[tuple[dict[str, Any], str]],
+                      counts: MergeCounts) -> dict[str, Any]:
+        """One meeting's submission row from its windows' (meta, answer) pairs; fallbacks are counted, never empty."""
+
+    @abstractmethod
+    def score_meetings(self, golds: dict[str, dict[str, Any]], rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """The challenge's scores (x100, with "rank") of submission rows against the gold, by meeting key."""
+
+    @abstractmethod
+    def perfect(self, gold: dict[str, Any]) -> dict[str, Any]:
+        """A submission row made from the gold: the ceiling the rules allow (annotators disagree)."""
+
+    @abstractmethod
+    def trivial(self, gold: dict[str, Any]) -> dict[str, Any]:
+        """A rule-of-thumb row a model must beat to have learnt anything."""
+
+    def merge(self, predictions: Sequence[str], metas: Sequence[dict[str, Any]], golds: dict[str, dict[str, Any]],
+              ) -> tuple[list[dict[str, Any]], MergeCounts]:
+        """Submission rows (official shape, one per gold meeting, in gold order) and what merging had to do.
+
+        Each prediction lines up with one record of ``<split>.meta.jsonl`` (meeting, window ids, references);
+        answers are parsed by the task and limited to the ids their window showed."""
+        if len(predictions) != len(metas):
+            raise ValueError(f"{len(predictions)} predictions but {len(metas)} meta records")
+        counts = MergeCounts(records=len(predictions))
+        per_meeting: dict[str, list[tuple[dict[str, Any], str]]] = defaultdict(list)
+        for pred, meta in zip(predictions, metas, strict=True):
+            per_meeting[meta["meeting"]].append((meta, pred))
+        return [self.merge_meeting(key, gold, per_meeting.get(key, []), counts) for key, gold in golds.items()], counts
+
+    def score(self, predictions: list[str], references: list[str], *, metas: Sequence[dict[str, Any]] | None = None,
+              golds: dict[str, dict[str, Any]] | None = None, **_: Any) -> dict[str, Any]:
+        """Windows merged per meeting, then the official scores; ``references`` are not used (the gold is)."""
+        if metas is None or golds is None:
+            raise DataError(f"{self.name} is scored per meeting: give the records' meta and the meetings' gold "
+                            "(scripts/evaluate.py with --data reads them beside the data file)")
+        rows, counts = self.merge(predictions, metas, golds)
+        return {"n": len(predictions), "meetings": len(golds),
+                **self.score_meetings(golds, {r["meeting_key"]: r for r in rows}), "merge": counts.as_dict()}
+
+
+class Opening(NamedTuple):
+    """A gold topic framed by its opening: last sentence id, its sentences, the unit indices shown, unit texts."""
+
+    last: int
+    sentences: list[Sentence]
+    shown: list[int]
+    texts: list[str]
+    picked: list[Any]
+
+
+@dataclass
+class MergeCounts:
+    """What merging window answers had to do, so a report says how much of a score rests on fallbacks."""
+
+    records: int = 0
+    unreadable: int = 0  # the answer could not be read at all
+    fallbacks: int = 0  # an empty or unreadable answer replaced by the task's default
+    outside_window: int = 0  # ids the model named that its window did not show (dropped)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"records": self.records, "unreadable": self.unreadable, "fallbacks": self.fallbacks,
+                "outside_window": self.outside_window}
+
+
+def window_ids(meta: dict[str, Any]) -> set[int]:
+    first, last = meta["span"]
+    return set(range(first, last + 1))
+
+
+def n_sentences(golds: dict[str, dict[str, Any]]) -> dict[str, int]:
+    return {k: g["n_sentences"] for k, g in golds.items()}
+
+
+def sentence_texts(gold: dict[str, Any]) -> dict[int, str]:
+    return {int(i): t for i, t in gold["sentences"].items()}
+
+
+def topic_starts(gold: dict[str, Any]) -> list[int]:
+    """The first sentence of each gold topic."""
+    return [1] + [t["id"] + 1 for t in gold["topic_segment_ids"][:-1]]

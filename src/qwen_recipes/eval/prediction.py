@@ -45,8 +45,9 @@ from pathlib import Path
 from typing import Any
 
 from qwen_recipes import configs
+from qwen_recipes.data import dataset_info
 from qwen_recipes.errors import DataError
-from qwen_recipes.io import read_json, write_json, write_jsonl
+from qwen_recipes.io import read_jsonl, write_json, write_jsonl
 from qwen_recipes.models.engine import MAX_SLOTS, Engine, EngineUnsupported, Generation
 
 ENGINES = ("graph", "generate")  # the prediction engine (models/engine.py), or model.generate in sorted batches
@@ -169,33 +170,6 @@ def settings_from(path: str | Path, overrides: Sequence[str] = ()) -> PredictSet
     )
 
 
-def dataset_entry(dataset_dir: Path, name: str) -> tuple[Path, dict[str, Any]]:
-    """The data file of ``name`` (``file_name`` relative to ``dataset_dir``, as LLaMA-Factory resolves it) and the
-    entry itself. Only what our preprocessors write is accepted: a local Alpaca file."""
-    info_path = dataset_dir / "dataset_info.json"
-    info = read_json(info_path, hint="run scripts/preprocess.py, or fix dataset_dir in the config")
-    if name not in info:
-        raise DataError(f"no dataset {name!r} (known: {', '.join(sorted(info)) or 'none'})", path=info_path,
-                        field="eval_dataset")
-    entry = info[name]
-    if not isinstance(entry, dict) or not entry.get("file_name"):
-        raise DataError(f"entry {name!r} has no file_name (only local files are supported)", path=info_path,
-                        field=f"{name}.file_name")
-    if entry.get("formatting", "alpaca") != "alpaca" or entry.get("ranking"):
-        raise DataError(f"entry {name!r}: only Alpaca-format SFT data is supported", path=info_path,
-                        field=f"{name}.formatting")
-    if entry.get("num_samples") is not None:
-        raise DataError(f"entry {name!r}: num_samples draws a random sample; use max_samples in the config instead",
-                        path=info_path, field=f"{name}.num_samples")
-    data_path = dataset_dir / entry["file_name"]
-    if data_path.is_dir() or (data_path.exists() and data_path.suffix not in (".json", ".jsonl")):
-        raise DataError(f"data file of dataset {name!r} must be one .json or .jsonl file", path=data_path)
-    if not data_path.is_file():
-        raise DataError(f"data file of dataset {name!r} not found", path=data_path,
-                        hint=f"{info_path} names it; run scripts/preprocess.py first")
-    return data_path, entry
-
-
 def _read_rows(path: Path) -> list[Any]:
     """A JSON array, or JSON Lines (``datasets``' json loader, which LLaMA-Factory uses, reads both)."""
     text = path.read_text(encoding="utf-8")
@@ -205,14 +179,7 @@ def _read_rows(path: Path) -> list[Any]:
     except json.JSONDecodeError as err:
         if path.suffix != ".jsonl" and text.lstrip().startswith("["):
             raise DataError(f"invalid JSON ({err.msg})", path=path, line=err.lineno) from None
-    rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise DataError(f"invalid JSON ({err.msg})", path=path, line=lineno) from None
-    return rows
+    return read_jsonl(path)
 
 
 def load_examples(settings: PredictSettings) -> list[Example]:
@@ -221,7 +188,7 @@ def load_examples(settings: PredictSettings) -> list[Example]:
     answer (or an empty assistant turn when the row has none, as the unsupervised processor does)."""
     examples: list[Example] = []
     for name in settings.eval_dataset:
-        path, entry = dataset_entry(settings.dataset_dir, name)
+        path, entry = dataset_info.entry(settings.dataset_dir, name)
         columns = {"prompt": "instruction", "query": "input", "response": "output", "history": None, "system": None,
                    "tools": None, **(entry.get("columns") or {})}
         rows = _read_rows(path)

@@ -22,24 +22,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from qwen_recipes.metrics import mug
 from qwen_recipes.readers.alimeeting import Meeting
-from qwen_recipes.tasks.mug_base import MeetingTask, counter, pack
+from qwen_recipes.tasks.mug.base import MeetingTask, MergeCounts, collect_ids, n_sentences
 
 
 class MugTopicSegmentation(MeetingTask):
     name = "mug_ts"
     requires = ("paragraphs",)
     targets = ("topics",)
+    short = "ts"
+    headline = ("f1", "pk", "windowdiff")
     instruction = ("下面是一次会议的连续若干段发言，每段前标有编号 [P编号]。请找出哪些段落之后会议转入了新的议题，"
                    "只输出这些段落编号组成的 JSON 列表，例如 [45, 98]；没有则输出 []。")
 
     def build_records(self, example: Meeting, tokenizer: str | None = None, cutoff_len: int = 2048,
                       **_: Any) -> list[dict[str, Any]]:
-        count = counter(tokenizer)
         paragraphs = example.paragraphs()
         ends = [p[-1].id for p in paragraphs]
         units = [f"[P{p[-1].id}] " + " ".join(f"{s.speaker}：{s.text}" for s in p) for p in paragraphs]
-        windows, texts, cut = pack(units, self.budget(cutoff_len, count), count)
+        windows, texts, cut = self.windows(units, tokenizer, cutoff_len)
         boundaries = {t.end for t in example.topics}
         records = []
         for w in windows:
@@ -52,3 +54,19 @@ class MugTopicSegmentation(MeetingTask):
         self.stats.note("topic_ends_not_paragraph_ends", example.key, sorted(boundaries - set(ends)))
         return records
 
+    def merge_meeting(self, key: str, gold: dict[str, Any], items: list[tuple[dict[str, Any], str]],
+                      counts: MergeCounts) -> dict[str, Any]:
+        bounds = collect_ids(items, lambda meta: set(meta["paragraph_ends"]), counts)
+        bounds.add(gold["n_sentences"])  # the last sentence always closes a topic
+        return {"meeting_key": key, "topic_segment_ids": [{"id": i} for i in sorted(bounds)]}
+
+    def score_meetings(self, golds: dict[str, dict[str, Any]], rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        return mug.score_ts(golds, rows, n_sentences(golds), {k: g["paragraph_ends"] for k, g in golds.items()})
+
+    def perfect(self, gold: dict[str, Any]) -> dict[str, Any]:
+        return {"meeting_key": gold["meeting_key"], "topic_segment_ids": [{"id": t["id"]} for t in gold["topic_segment_ids"]]}
+
+    def trivial(self, gold: dict[str, Any]) -> dict[str, Any]:
+        """Every 4th paragraph end a boundary."""
+        ends = set(gold["paragraph_ends"][3::4]) | {gold["n_sentences"]}
+        return {"meeting_key": gold["meeting_key"], "topic_segment_ids": [{"id": i} for i in sorted(ends)]}
