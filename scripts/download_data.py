@@ -12,7 +12,7 @@ their paths to scripts/preprocess.py.
 from __future__ import annotations
 
 from qwen_recipes.cli import console, outputs, parser, run
-from qwen_recipes.hub import DATASETS, HubError, download_dataset
+from qwen_recipes.hub import DATASETS, download_dataset
 
 
 def main() -> int:
@@ -23,11 +23,7 @@ def main() -> int:
     args = ap.parse_args()
     out = args.out or f"dataset/{args.dataset}"
     console.print(f"[bold]dataset[/] {args.dataset} -> {out}")
-    try:
-        paths = download_dataset(args.dataset, out, args.subset)
-    except HubError as err:
-        console.print(f"[bold red]error:[/] {err}")
-        return 2
+    paths = download_dataset(args.dataset, out, args.subset)
     outputs("outputs:", paths)
     return 0
 

@@ -14,7 +14,7 @@ Prints the folder to use as model_name_or_path, e.g.
 from __future__ import annotations
 
 from qwen_recipes.cli import console, outputs, parser, run
-from qwen_recipes.hub import HUBS, HubError, download
+from qwen_recipes.hub import HUBS, download
 
 
 def main() -> int:
@@ -25,11 +25,7 @@ def main() -> int:
     ap.add_argument("--revision", help="branch, tag or commit to pin")
     args = ap.parse_args()
     console.print(f"[bold]model[/] {args.model} (hub: {args.hub})")
-    try:
-        path = download(args.model, args.hub, args.models_dir, args.revision)
-    except HubError as err:
-        console.print(f"[bold red]error:[/] {err}")
-        return 2
+    path = download(args.model, args.hub, args.models_dir, args.revision)
     outputs("outputs:", [path])
     console.print(f"use it with: model_name_or_path={path}")
     return 0

@@ -16,7 +16,6 @@ from __future__ import annotations
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from qwen_recipes.cli import console, outputs, parser, run
-from qwen_recipes.eval.label_scoring import AdapterMismatch
 
 
 def main() -> int:
@@ -40,14 +39,10 @@ def main() -> int:
             task_id = bar.add_task(description, total=total)
             return lambda n: bar.advance(task_id, n)
 
-        try:
-            paths = evaluate(args.predict_config, args.out_dir, baseline=not args.no_baseline,
-                             robustness=not args.no_robustness, batch_size=args.batch_size, limit=args.limit,
-                             seed=args.seed, truncate_to=args.truncate_to, device=args.device, progress=progress,
-                             log=console.print)
-        except AdapterMismatch as err:
-            console.print(f"[bold red]error:[/] {err}")
-            return 2
+        paths = evaluate(args.predict_config, args.out_dir, baseline=not args.no_baseline,
+                         robustness=not args.no_robustness, batch_size=args.batch_size, limit=args.limit,
+                         seed=args.seed, truncate_to=args.truncate_to, device=args.device, progress=progress,
+                         log=console.print)
     import json
 
     metrics = json.loads(paths["metrics"].read_text(encoding="utf-8"))

@@ -58,7 +58,6 @@ def main() -> int:
     if args.gpu_memory_gib is not None and args.gpu_memory_gib <= 0:
         ap.error(f"--gpu-memory-gib must be positive, got {args.gpu_memory_gib}")
 
-    from qwen_recipes.eval.label_scoring import AdapterMismatch
     from qwen_recipes.eval.prediction import predict
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -67,14 +66,10 @@ def main() -> int:
             task_id = bar.add_task("generating", total=total)
             return lambda n: bar.advance(task_id, n)
 
-        try:
-            paths = predict(args.predict_config, args.out, batch_size=args.batch_size, max_samples=args.max_samples,
-                            overrides=args.overrides, device=args.device, sort_by_length=not args.keep_order,
-                            engine=args.engine, merge=args.merge, gpu_memory_gib=args.gpu_memory_gib, max_slots=args.max_slots,
-                            progress=progress, log=console.print)
-        except AdapterMismatch as err:
-            console.print(f"[bold red]error:[/] {err}")
-            return 2
+        paths = predict(args.predict_config, args.out, batch_size=args.batch_size, max_samples=args.max_samples,
+                        overrides=args.overrides, device=args.device, sort_by_length=not args.keep_order,
+                        engine=args.engine, merge=args.merge, gpu_memory_gib=args.gpu_memory_gib, max_slots=args.max_slots,
+                        progress=progress, log=console.print)
     import json
 
     speed = json.loads(paths["speed"].read_text(encoding="utf-8"))

@@ -37,7 +37,7 @@ from typing import Any
 
 from qwen_recipes import configs
 from qwen_recipes.bench import predict_model as pm
-from qwen_recipes.bench.suite import MODEL_CACHE, model_for, tokenizer_of
+from qwen_recipes.bench.suite import MODEL_CACHE, first_existing, model_for, tokenizer_of
 from qwen_recipes.cli import tool
 from qwen_recipes.io import read_json, read_jsonl, write_json, write_text
 from qwen_recipes.tasks import get_task
@@ -62,9 +62,8 @@ def load_suite(path: str | Path) -> dict[str, Any]:
                 raise ValueError(f"{path}: task {i} has no `{key}`")
         if not Path(task["config"]).exists():
             raise FileNotFoundError(f"{path}: task {task['name']!r}: config {task['config']} not found")
-        inputs = task["input"] if isinstance(task["input"], list) else [task["input"]]
-        if not any(Path(p).exists() for p in inputs):
-            raise FileNotFoundError(f"{path}: task {task['name']!r}: none of {inputs} exists")
+        if first_existing(task["input"]) is None:
+            raise FileNotFoundError(f"{path}: task {task['name']!r}: none of {task['input']} exists")
         models.add(configs.load(task["config"])["model_name_or_path"])
     if suite.get("model"):
         models = {str(suite["model"])}
@@ -112,8 +111,7 @@ class _DevicePeak:
 def _prepare_data(task: dict[str, Any], data_dir: Path, tokenizer_dir: str, cutoff_len: int) -> Path:
     from qwen_recipes.data.prepare import prepare
 
-    inputs = task["input"] if isinstance(task["input"], list) else [task["input"]]
-    source = next(Path(p) for p in inputs if Path(p).exists())
+    source = first_existing(task["input"])
     options = dict(task.get("options") or {})
     if get_task(task["task"]).sized_by_tokens:
         options.update(tokenizer=tokenizer_dir, cutoff_len=cutoff_len)

@@ -42,6 +42,11 @@ DROP_KEYS = ("eval_dataset", "val_size", "eval_steps", "load_best_model_at_end",
              "save_steps", "save_total_limit", "num_train_epochs", "resume_from_checkpoint")
 
 
+def first_existing(paths: str | list[str]) -> Path | None:
+    """The first of a suite's candidate inputs that is on disk (real data first, then the samples), or None."""
+    return next((Path(p) for p in ([paths] if isinstance(paths, str) else paths) if Path(p).exists()), None)
+
+
 def overrides_of(suite: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
     """A run's LLaMA-Factory overrides: the suite's, then the run's own on top."""
     return {**(suite.get("overrides") or {}), **(run.get("overrides") or {})}
@@ -239,8 +244,7 @@ def run_suite(suite: dict[str, Any], out: Path, *, steps: int, warmup: int, only
             tokenizer = AutoTokenizer.from_pretrained(model_dir)
             mean = (data_spec["min_tokens"] + data_spec["max_tokens"]) / 2
             rows_needed = _rows_needed(args, nproc, mean)
-            inputs = data_spec.get("input") or []
-            real = next((p for p in ([inputs] if isinstance(inputs, str) else inputs) if Path(p).exists()), None)
+            real = first_existing(data_spec.get("input") or [])
             if data_spec.get("task") and real:
                 record["data"] = synthetic.write_real_dataset(tokenizer, run_dir / "data", dataset, rows_needed,
                                                               data_spec["task"], real)

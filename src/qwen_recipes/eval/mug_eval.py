@@ -34,11 +34,9 @@ def evaluate(task: MeetingTask, predictions: list[str], data_file: Path, out_dir
         raise DataError(f"{len(predictions)} predictions but {len(metas)} records in {data_file}", path=data_file,
                         hint="were the predictions made on this split?")
     golds = read_golds(data_file.with_name(f"{split}.gold.jsonl"))
-    rows, counts = task.merge(predictions, metas, golds)
+    metrics, rows = task.merge_and_score(predictions, metas, golds)
     name = f"{mug.TASK_ALIASES[task.short]}_{split}_submit.json"
-    submission = mug.write_submission(task.short, rows, out_dir / name)
-    scores = task.score_meetings(golds, {r["meeting_key"]: r for r in rows})
-    return {"n": len(predictions), "meetings": len(golds), **scores, "merge": counts.as_dict()}, submission
+    return metrics, mug.write_submission(task.short, rows, out_dir / name)
 
 
 def baselines(data_dir: Path, split: str, log=print) -> tuple[dict[str, dict[str, Any]], list[str]]:

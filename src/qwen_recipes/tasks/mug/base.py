@@ -276,9 +276,14 @@ class MeetingTask(Task):
         if metas is None or golds is None:
             raise DataError(f"{self.name} is scored per meeting: give the records' meta and the meetings' gold "
                             "(scripts/evaluate.py with --data reads them beside the data file)")
+        return self.merge_and_score(predictions, metas, golds)[0]
+
+    def merge_and_score(self, predictions: Sequence[str], metas: Sequence[dict[str, Any]],
+                        golds: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The official scores plus the merge counts, and the submission rows they were computed from."""
         rows, counts = self.merge(predictions, metas, golds)
-        return {"n": len(predictions), "meetings": len(golds),
-                **self.score_meetings(golds, {r["meeting_key"]: r for r in rows}), "merge": counts.as_dict()}
+        scores = self.score_meetings(golds, {r["meeting_key"]: r for r in rows})
+        return {"n": len(predictions), "meetings": len(golds), **scores, "merge": counts.as_dict()}, rows
 
 
 class Opening(NamedTuple):
