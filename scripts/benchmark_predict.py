@@ -5,6 +5,7 @@ Examples:
   python scripts/benchmark_predict.py benchmarks/h200_predict_qwen2.5-7b.yaml
   python scripts/benchmark_predict.py benchmarks/h200_predict_qwen2.5-1.5b.yaml
   python scripts/benchmark_predict.py benchmarks/cpu_tiny_predict_smoke.yaml      # the harness on CPU (numbers mean nothing)
+  python scripts/benchmark_predict.py SUITE --stage do_predict --tasks psyqa    # one task, one half (time-limited machines)
 
 For each task of the suite: the real records (../shared/real-data when present, else the project's samples)
 preprocessed by the project, a random-weight model of the config's shape whose stop-token logit is calibrated per
@@ -29,6 +30,8 @@ def main() -> int:
     ap.add_argument("--stage", choices=("do_predict", "project"),
                     help="run one half: do_predict (data, model, calibration, LLaMA-Factory) or project (the "
                          "project's paths and the results), where one command's time is limited (default: both)")
+    ap.add_argument("--tasks", help="comma-separated task names of the suite to run; the others' earlier state and "
+                                    "rows in --out are kept (default: all)")
     args = ap.parse_args()
 
     from qwen_recipes.bench import predict_suite
@@ -42,7 +45,8 @@ def main() -> int:
     out = Path(args.out or f"outputs/bench/{suite['label']}")
     console.print(f"[bold]prediction benchmark[/] {suite['label']}: {len(suite['tasks'])} tasks")
     stages = (args.stage,) if args.stage else predict_suite.STAGES
-    rows = predict_suite.run_suite(suite, out, log=console.print, stages=stages)
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
+    rows = predict_suite.run_suite(suite, out, log=console.print, stages=stages, tasks=tasks)
     if "project" not in stages:
         outputs("outputs (next: --stage project):", [out / "state.json", out / "runs"])
         return 0 if all("error" not in r for r in rows) else 1

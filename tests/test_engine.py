@@ -97,6 +97,15 @@ def test_kv_bytes_and_length_buckets(model):
         assert n <= b <= max(256, n * 1.25)
 
 
+def test_tail_widths_shrink_by_quarters_in_multiples_of_eight():
+    assert E.tail_widths(256) == [256, 192, 144, 112, 88, 72, 56, 48, 40, 32, 24, 16, 8]
+    assert E.tail_widths(8) == [8] and E.tail_widths(5) == [5] and E.tail_widths(9) == [9, 8]
+    for slots in (9, 16, 100, 136, 255):
+        widths = E.tail_widths(slots)
+        assert widths[0] == slots and widths[-1] == E.MIN_GRAPH_SLOTS
+        assert all(b < a and b % 8 == 0 and b >= 0.75 * a - 8 for a, b in zip(widths, widths[1:], strict=False))
+
+
 def test_what_the_engine_does_not_do_falls_back_to_generate(model):
     """A repetition penalty, or a model that is not Qwen2-architecture: model.generate, said in one line."""
     import torch

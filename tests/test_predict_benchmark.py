@@ -75,7 +75,9 @@ def test_suite_is_checked_before_any_work(tmp_path):
 
 @pytest.mark.slow
 def test_cpu_smoke_suite_end_to_end(tmp_path, tiny_model):
-    """do_predict, model.generate and the engine (4-bit, rerun, merged) on one model and one dataset, with figures.
+    """do_predict, model.generate and the engine (4-bit, rerun, merged) on one model and one dataset, with figures;
+    run the way a time-limited machine runs it: the do_predict half, then the project half one task at a time
+    (``--tasks``), each keeping the other task's rows.
 
     The suite's own model is the demo's folder, which a fresh clone does not have: ``model:`` points at the session's.
     """
@@ -84,18 +86,27 @@ def test_cpu_smoke_suite_end_to_end(tmp_path, tiny_model):
     suite_path = tmp_path / "smoke.yaml"
     suite_path.write_text(yaml.safe_dump(smoke))
     out = tmp_path / "out"
-    proc = run_script("scripts/benchmark_predict.py", str(suite_path), "--out", str(out))
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert str(out / "results.md") in proc.stdout
+    for step in (["--stage", "do_predict"], ["--stage", "project", "--tasks", "mug_aid"],
+                 ["--stage", "project", "--tasks", "psyqa"]):
+        proc = run_script("scripts/benchmark_predict.py", str(suite_path), "--out", str(out), *step)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        if step[1] == "project":
+            assert str(out / "results.md") in proc.stdout
     result = json.loads((out / "results.json").read_text())
     rows = {r["name"]: r for r in result["rows"]}
     assert set(rows) == {"psyqa-do_predict", "psyqa-generate", "psyqa-engine-4bit-baseline-rows", "psyqa-engine-4bit",
-                         "psyqa-engine-4bit-rerun", "psyqa-engine-merged"}
+                         "psyqa-engine-4bit-rerun", "psyqa-engine-merged", "mug_aid-do_predict",
+                         "mug_aid-engine-4bit-baseline-rows", "mug_aid-engine-4bit", "mug_aid-engine-merged"}
     for r in rows.values():
         assert r["examples_per_second"] > 0 and r["speedup_vs_do_predict"] > 0 and "percent_of_decode_ceiling" in r
     assert rows["psyqa-do_predict"]["examples"] == 4 and rows["psyqa-engine-4bit"]["examples"] == 12
+    assert rows["psyqa-engine-merged"]["examples"] == 16 and rows["mug_aid-engine-merged"]["examples"] == 4
     assert rows["psyqa-engine-4bit-rerun"]["identical_vs_first_run"] == "12/12"
+    assert rows["psyqa-engine-merged"]["identical_vs_4bit"].endswith("/12")
     assert rows["psyqa-generate"]["identical_vs_do_predict"].endswith("/4")
     calibration = result["tasks"][0]["calibration"]
-    assert calibration["stop_scale"] >= 1.0 and calibration["reference_lengths"]["n"] == 12
-    assert (ROOT / "benchmarks/cpu_tiny_predict_smoke.yaml").exists()
+    assert calibration["stop_scale"] >= 1.0 and calibration["reference_lengths"]["n"] == 16
+    assert [t["name"] for t in result["tasks"]] == ["psyqa", "mug_aid"]
+    bad = run_script("scripts/benchmark_predict.py", str(suite_path), "--out", str(out), "--stage", "project",
+                     "--tasks", "nope")
+    assert bad.returncode == 2 and "nope" in bad.stdout + bad.stderr and "Traceback" not in bad.stderr

@@ -3,8 +3,11 @@ was (``model.generate`` in sorted batches), and the engine (4-bit + adapter, and
 
 A suite (``benchmarks/*predict*.yaml``) lists tasks: a shipped predict config, the raw input (the first path that
 exists: real data in ``../shared/real-data``, else the project's samples), and how many examples the slow paths
-(``baseline_examples``) and the engine (``engine_examples``) get; an optional ``model:`` replaces the configs'
-``model_name_or_path`` (a local folder or a published name whose shape is built with random weights). One run:
+(``baseline_examples``), the engine's 4-bit path (``engine_examples``) and its merged path (``merged_examples``,
+default ``engine_examples``: more prompts than slots, so that refill, not the tail, sets the pace) get; an optional
+``model:`` replaces the configs' ``model_name_or_path`` (a local folder or a published name whose shape is built
+with random weights). ``tasks=[...]`` in ``run_suite`` runs some tasks and keeps the others' earlier rows, for
+machines that limit one command's time. One run:
 
 1. preprocesses the input with the project's own preprocessor and repeats its records to ``engine_examples``
    (``bench_<task>`` in ``<out>/data``); the slow paths take the first ``baseline_examples`` of the same file;
@@ -39,6 +42,7 @@ from qwen_recipes import configs
 from qwen_recipes.bench import predict_model as pm
 from qwen_recipes.bench.suite import MODEL_CACHE, first_existing, model_for, tokenizer_of
 from qwen_recipes.cli import tool
+from qwen_recipes.errors import DataError
 from qwen_recipes.io import read_json, read_jsonl, write_json, write_text
 from qwen_recipes.tasks import get_task
 
@@ -64,6 +68,10 @@ def load_suite(path: str | Path) -> dict[str, Any]:
             raise FileNotFoundError(f"{path}: task {task['name']!r}: config {task['config']} not found")
         if first_existing(task["input"]) is None:
             raise FileNotFoundError(f"{path}: task {task['name']!r}: none of {task['input']} exists")
+        for key in ("baseline_examples", "engine_examples", "merged_examples"):
+            if key in task and (not isinstance(task[key], int) or task[key] < 1):
+                raise ValueError(f"{path}: task {task['name']!r}: `{key}` must be a positive whole number")
+        task["seed"] = i - 1  # the adapter's seed: the task's place in the suite, also when run alone (--tasks)
         models.add(configs.load(task["config"])["model_name_or_path"])
     if suite.get("model"):
         models = {str(suite["model"])}
@@ -117,7 +125,11 @@ def _prepare_data(task: dict[str, Any], data_dir: Path, tokenizer_dir: str, cuto
         options.update(tokenizer=tokenizer_dir, cutoff_len=cutoff_len)
     prepare(task["task"], source, data_dir, options=options, log=lambda _: None)
     task["source"] = str(source)
-    return pm.bench_dataset(data_dir, task["task"], int(task["engine_examples"]), f"bench_{task['name']}")
+    return pm.bench_dataset(data_dir, task["task"], _most_examples(task), f"bench_{task['name']}")
+
+
+def _most_examples(task: dict[str, Any]) -> int:
+    return max(int(task["engine_examples"]), int(task.get("merged_examples") or 0))
 
 
 def _calibrate_all(suite: dict[str, Any], model_dir: str, out: Path, log: Callable[[str], None]) -> None:
@@ -133,7 +145,7 @@ def _calibrate_all(suite: dict[str, Any], model_dir: str, out: Path, log: Callab
     ad = suite["adapter"]
     first = configs.load(suite["tasks"][0]["config"])
     base, _ = load(ModelSpec(model_dir, None, first.get("quantization_bit")))
-    for i, task in enumerate(suite["tasks"]):
+    for task in suite["tasks"]:
         settings = bg.settings_from(task["config"], task["worker_overrides"])
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         template = get_template_and_fix_tokenizer(tokenizer, settings.data_args)
@@ -148,13 +160,13 @@ def _calibrate_all(suite: dict[str, Any], model_dir: str, out: Path, log: Callab
         stops = bg.stop_token_ids(tokenizer, template)
         stop_id = tokenizer.convert_tokens_to_ids(template.stop_words[0]) if template.stop_words else tokenizer.eos_token_id
         calib = pm.write_adapter(model_dir, out / "adapters" / f"{task['name']}-calibration", rank=ad["rank"],
-                                 alpha=ad["alpha"], b_std=ad["b_std"], seed=i)
+                                 alpha=ad["alpha"], b_std=ad["b_std"], seed=task["seed"])
         peft_model = PeftModel.from_pretrained(base, calib).eval()
         task["calibration"] = pm.calibrate(peft_model, prompts, stops, stop_id, reference, settings.max_new_tokens,
                                            log=log)
         base = peft_model.unload()
         task["adapter"] = str(pm.write_adapter(model_dir, out / "adapters" / task["name"], rank=ad["rank"],
-                                               alpha=ad["alpha"], b_std=ad["b_std"], seed=i, stop_id=stop_id,
+                                               alpha=ad["alpha"], b_std=ad["b_std"], seed=task["seed"], stop_id=stop_id,
                                                stop_scale=task["calibration"]["stop_scale"]))
         c = task["calibration"]
         log(f"  {task['name']}: stop scale {c['stop_scale']}: predicted lengths p25/p50/p75 "
@@ -253,17 +265,44 @@ STAGES = ("do_predict", "project")
 
 
 def run_suite(suite: dict[str, Any], out: Path, log: Callable[[str], None] = print,
-              stages: tuple[str, ...] = STAGES) -> list[dict[str, Any]]:
+              stages: tuple[str, ...] = STAGES, tasks: list[str] | None = None) -> list[dict[str, Any]]:
     """Both stages, or one: ``do_predict`` (data, model, calibration, LLaMA-Factory; state saved in ``state.json``)
-    or ``project`` (the worker, from that state, then the results), for machines that limit one command's time."""
+    or ``project`` (the worker, from that state, then the results), for machines that limit one command's time.
+    ``tasks`` (names) runs only those; the other tasks' state and rows from earlier runs into ``out`` are kept."""
     out.mkdir(parents=True, exist_ok=True)
+    names = [t["name"] for t in suite["tasks"]]
+    chosen = tasks or names
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        raise DataError(f"no task {', '.join(unknown)} in the suite (it has {', '.join(names)})", field="--tasks")
+    state_path = out / "state.json"
+    state = read_json(state_path) if state_path.exists() and tasks else {"suite": None, "rows": [], "project_rows": []}
     if "do_predict" in stages:
-        rows = _stage_do_predict(suite, out, log)
-        write_json(out / "state.json", {"suite": suite, "rows": rows})
+        part = {**suite, "tasks": [t for t in suite["tasks"] if t["name"] in chosen]}
+        rows = _stage_do_predict(part, out, log)
+        earlier = {t["name"]: t for t in (state["suite"] or {}).get("tasks", [])}
+        merged_suite = {**part, "tasks": [next((p for p in part["tasks"] if p["name"] == n), earlier.get(n))
+                                          for n in names if n in chosen or n in earlier]}
+        state = {"suite": merged_suite, "rows": _keep_others(state["rows"], chosen) + rows,
+                 "project_rows": _keep_others(state.get("project_rows", []), chosen)}
+        write_json(state_path, state)
     if "project" not in stages:
-        return rows
-    state = read_json(out / "state.json", hint="run the do_predict stage first")
-    return _stage_project(state["suite"], out, state["rows"], log)
+        return state["rows"]
+    if state["suite"] is None:
+        state = read_json(state_path, hint="run the do_predict stage first")
+    missing = [n for n in chosen if n not in {t["name"] for t in state["suite"]["tasks"]}]
+    if missing:
+        raise DataError(f"{state_path}: no do_predict stage for {', '.join(missing)}", field="--tasks",
+                        hint="run --stage do_predict for them first")
+    part = {**state["suite"], "tasks": [t for t in state["suite"]["tasks"] if t["name"] in chosen]}
+    new_rows = _stage_project(part, out, log)
+    state["project_rows"] = _keep_others(state.get("project_rows", []), chosen) + new_rows
+    write_json(state_path, state)
+    return finish(state["suite"], out, [dict(r) for r in state["rows"] + state["project_rows"]])
+
+
+def _keep_others(rows: list[dict[str, Any]], chosen: list[str]) -> list[dict[str, Any]]:
+    return [r for r in rows if r.get("task") not in chosen]
 
 
 def _stage_do_predict(suite: dict[str, Any], out: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
@@ -274,7 +313,7 @@ def _stage_do_predict(suite: dict[str, Any], out: Path, log: Callable[[str], Non
         task["shipped_batch"] = int(cfg.get("per_device_eval_batch_size", 8))
         _prepare_data(task, data_dir, model_dir, int(cfg["cutoff_len"]))
         common = {"model_name_or_path": model_dir, "dataset_dir": str(data_dir), "eval_dataset": f"bench_{task['name']}"}
-        task["worker_overrides"] = [f"{k}={v}" for k, v in common.items()] + [f"max_samples={task['engine_examples']}"]
+        task["worker_overrides"] = [f"{k}={v}" for k, v in common.items()] + [f"max_samples={_most_examples(task)}"]
     log(f"calibrating stop lengths on {model_dir}")
     _calibrate_all(suite, model_dir, out, log)
     rows: list[dict[str, Any]] = []
@@ -289,11 +328,12 @@ def _stage_do_predict(suite: dict[str, Any], out: Path, log: Callable[[str], Non
     return rows
 
 
-def _stage_project(suite: dict[str, Any], out: Path, rows: list[dict[str, Any]],
-                   log: Callable[[str], None]) -> list[dict[str, Any]]:
+def _stage_project(suite: dict[str, Any], out: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
     plan = {"out": str(out / "runs"), "full_determinism": bool(suite["full_determinism"]),
             "tasks": [{"name": t["name"], "config": t["config"], "overrides": t["worker_overrides"],
-                       "baseline_examples": int(t["baseline_examples"]), "memory_cap_gib": t.get("memory_cap_gib"),
+                       "baseline_examples": int(t["baseline_examples"]), "engine_examples": int(t["engine_examples"]),
+                       "merged_examples": _most_examples(t) if t.get("merged_examples") else int(t["engine_examples"]),
+                       "memory_cap_gib": t.get("memory_cap_gib"),
                        "library_baseline": t.get("library_baseline"), "old_path": t.get("old_path", True),
                        "rerun": bool(t.get("rerun"))} for t in suite["tasks"]]}
     plan_path = write_json(out / "worker_plan.json", plan)
@@ -306,10 +346,11 @@ def _stage_project(suite: dict[str, Any], out: Path, rows: list[dict[str, Any]],
                           check=False)
     log(f"  worker finished in {time.perf_counter() - started:.0f} s (exit {proc.returncode})")
     worker_json = out / "runs" / "worker.json"
-    rows += read_json(worker_json) if worker_json.exists() else []
+    rows = read_json(worker_json) if worker_json.exists() else []
     if proc.returncode != 0:
-        rows.append({"name": "worker", "task": "-", "path": "project paths", "error": f"worker exit {proc.returncode}"})
-    return finish(suite, out, rows)
+        rows += [{"name": f"{t['name']}-worker", "task": t["name"], "path": "project paths",
+                  "error": f"worker exit {proc.returncode}"} for t in suite["tasks"]]
+    return rows
 
 
 def finish(suite: dict[str, Any], out: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -328,7 +369,8 @@ def finish(suite: dict[str, Any], out: Path, rows: list[dict[str, Any]]) -> list
               "versions": suite.get("versions") or _versions(), "device": suite.get("device") or _device(),
               "kv_bytes_per_token": kv, "notes": suite.get("notes"),
               "tasks": [{k: t.get(k) for k in ("name", "task", "config", "source", "baseline_examples", "engine_examples",
-                                               "calibration", "shipped_batch")} for t in suite["tasks"]],
+                                               "merged_examples", "calibration", "shipped_batch")}
+                        for t in suite["tasks"]],
               "rows": rows}
     write_json(out / "results.json", result)
     write_text(out / "results.md", markdown(result))

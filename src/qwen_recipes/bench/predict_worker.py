@@ -7,7 +7,8 @@
   ``per_device_eval_batch_size`` (``scripts/predict.py`` before the engine) and the engine on the first
   ``baseline_examples`` prompts (the rows ``do_predict`` also ran); the engine on all ``engine_examples`` prompts,
   twice (speed, and agreement with itself); optionally once more under a GPU memory cap (``memory_cap_gib``);
-* dequantized base with the adapter merged: the engine on all prompts (speed, agreement with the 4-bit path);
+* dequantized base with the adapter merged: the engine on the first ``merged_examples`` prompts (speed; agreement
+  with the 4-bit path on the prompts both ran);
   with ``library_baseline: N``, transformers' own continuous batching (``generate_batch`` with CUDA graphs) on the
   first N prompts too.
 
@@ -131,7 +132,8 @@ def run(plan_path: str) -> None:
             t0 = time.perf_counter()
             model, tokenizer, template, _ = bg.load_model(settings, device, merge=merge)
             log(f"loaded ({'merged' if merge else '4-bit + adapter'}) in {time.perf_counter() - t0:.0f} s")
-            encoded = [bg.encode(ex, template, tokenizer, settings.cutoff_len) for ex in examples]
+            n_engine = task.get("merged_examples" if merge else "engine_examples") or len(examples)
+            encoded = [bg.encode(ex, template, tokenizer, settings.cutoff_len) for ex in examples[:n_engine]]
             prompts, labels = [p for p, _ in encoded], [lab for _, lab in encoded]
             stops = bg.stop_token_ids(tokenizer, template)
             max_new = settings.max_new_tokens
