@@ -120,10 +120,15 @@ def read_config(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, An
 def settings_from(path: str | Path, overrides: Sequence[str] = ()) -> PredictSettings:
     """Read a predict config. Defaults come from LLaMA-Factory's own argument classes, so a key the config omits
     means here what it means to ``llamafactory-cli``."""
+    path = Path(path)
+    return settings_of(read_config(path, overrides), path)
+
+
+def settings_of(cfg: dict[str, Any], path: Path) -> PredictSettings:
+    """Prediction settings from a config's keys (``path`` names it in errors): a predict config, or the keys of a
+    train config that an evaluation during training shares with it."""
     from llamafactory.hparams import DataArguments, GeneratingArguments
 
-    path = Path(path)
-    cfg = read_config(path, overrides)
     for key in ("model_name_or_path", "eval_dataset"):
         if not cfg.get(key):
             raise DataError("missing (a predict config names the model and the eval_dataset)", path=path, field=key)
