@@ -9,12 +9,18 @@ Examples:
       --tokenizer Qwen/Qwen2.5-7B-Instruct --cutoff-len 2048     # token lengths with this tokenizer (default: qwen2.5)
   python scripts/preprocess.py emotion_summary --input dataset/Emotion_Summary.jsonl --kfold 5 --fold 0
   python scripts/preprocess.py mug_ts --input dataset/alimeeting4mug --config configs/train/qwen2.5-7b-instruct_qlora_mug_ts.yaml
+  python scripts/preprocess.py sharegpt --input dataset/my_chats.jsonl     # your own conversations (or a folder of them)
+  python scripts/preprocess.py alpaca --input dataset/my_alpaca.json --config configs/train/qwen2.5-7b-instruct_lora_sharegpt.yaml
 
 Every input row is written or listed in report.json under "dropped" with its reason (rejected, duplicate,
 conflict, leak); the counts per input part add up (read = kept + dropped).
 """
 
 from __future__ import annotations
+
+from collections import Counter
+
+from rich.markup import escape
 
 from qwen_recipes.cli import console, outputs, parser, run
 from qwen_recipes.data.prepare import DEFAULT_RATIOS, prepare
@@ -73,8 +79,10 @@ def main() -> int:
     if args.tokenizer:  # before any work: offline, a hub id that is not cached fails here, in one line
         load_tokenizer(args.tokenizer, *(("model_name_or_path", args.config) if args.config else ()), log=console.print)
     else:  # Qwen's own vocabulary by default: the token counts users will train with
-        try:
-            load_tokenizer("qwen2.5", log=console.print)
+        from qwen_recipes import qwen_tokenizer
+
+        try:  # built once and cached; loaded (seconds for 151k ids) only when the lengths are counted, after the reading
+            qwen_tokenizer.path("qwen2.5", log=console.print)
             args.tokenizer = "qwen2.5"
         except DataError as err:
             console.print(f"  [yellow]note:[/] no token-length report ({err}); meeting windows counted in characters")
@@ -92,13 +100,26 @@ def main() -> int:
         "  read {read}, kept {kept}; dropped: rejected {rejected}, duplicates {duplicates}, "
         "conflicts {conflicts}, leaks {leaks}".format(**totals)
     )
+    rejected = Counter(d["reason"] for d in result.report["dropped"] if d["category"] == "rejected")
+    for reason, n in rejected.most_common(8):
+        first = next(d for d in result.report["dropped"] if d["reason"] == reason)
+        console.print(escape(f"  rejected {n} x {reason} (first: {first['path']}:{first['line']}"
+                             + (f", field {first['field']}" if first["field"] else "") + ")"))
+    if len(rejected) > 8:
+        console.print(f"  ... {len(rejected) - 8} more reasons in report.json (dropped)")
+    if result.report.get("dropped_inside_items"):
+        console.print(f"  {len(result.report['dropped_inside_items'])} parts dropped inside kept items (empty answers or "
+                      "turns; report.json: dropped_inside_items)")
     for split, info in result.report["written"].items():
         detail = info["labels"] or ("(unlabeled)" if not info["labeled"] else f"from {info['items']} items")
         console.print(f"  {split}: {info['n']} records {detail}")
     for split, stats in result.report.get("lengths", {}).get("splits", {}).items():
         t = stats["total_tokens"]
+        turns = stats.get("exchanges")
         console.print(f"  {split} tokens: median {t['p50']}, p95 {t['p95']}, max {t['max']}; "
-                      f"{stats['truncated_share']:.1%} longer than cutoff_len {args.cutoff_len}")
+                      f"{stats['truncated_share']:.1%} longer than cutoff_len {args.cutoff_len}"
+                      + (f"; {turns['total']} exchanges (max {turns['max']} in one), {turns['cut_at_cutoff']} of them "
+                         "cut at cutoff_len" if turns else ""))
     if result.report.get("windows"):
         w = result.report["windows"]
         console.print(f"  windows: {w['windows']} from {w['meetings']} meetings (max {w['windows_per_meeting_max']} per "

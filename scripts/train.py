@@ -35,13 +35,15 @@ def main() -> int:
 
     from llamafactory.hparams import read_args
 
+    from qwen_recipes import configs
     from qwen_recipes.errors import DataError
     from qwen_recipes.eval import during_training as dt
     from qwen_recipes.io import write_json
 
     config = Path(args.config)
-    if not config.exists():
-        raise DataError("train config not found", path=config)
+    configs.load(config)  # a missing file, a folder, bytes or YAML that is not a mapping: one line naming it
+    if config.suffix not in (".yaml", ".yml"):
+        raise DataError("a train config is a .yaml file (LLaMA-Factory reads it by its suffix)", path=config)
     bad = [o for o in args.overrides if "=" not in o]
     if bad:
         raise DataError(f"override {bad[0]!r} is not key=value", path=config)

@@ -13,7 +13,9 @@ def test_registry_discovers_the_task_modules():
     assert "chnsenticorp" in tasks
     for task in tasks.values():
         assert task.__class__.__module__.startswith("qwen_recipes.tasks.")
-        assert task.instruction and task.__class__.__module__ != "qwen_recipes.tasks.base"
+        # A task brings its own instruction, unless its prompts are the user's own data (generic Alpaca / ShareGPT).
+        assert bool(task.instruction) != task.prompt_from_data
+        assert task.__class__.__module__ != "qwen_recipes.tasks.base"
 
 
 def test_committed_dataset_info_matches_the_generator():

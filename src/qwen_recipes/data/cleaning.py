@@ -45,7 +45,8 @@ def dedupe(
                       else f"same id with different content (records {lines})")
             dropped.append(_drop(rec, "conflict", reason))
         elif rec is not first:
-            dropped.append(_drop(rec, "duplicate", f"duplicate of line {first.line}"))
+            where = f"line {first.line}" if first.path == rec.path else f"{first.path}:{first.line}"
+            dropped.append(_drop(rec, "duplicate", f"duplicate of {where}"))
         else:
             kept.append(rec)
     return kept, dropped

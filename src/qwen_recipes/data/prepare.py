@@ -74,9 +74,14 @@ def _key(task: Task) -> Callable[[Any], Any]:
     return (lambda r: text_key(r.text)) if task.dedupe_by == "text" else (lambda r: r.key)
 
 
+# Where an item was read, and what was dropped inside it: not what it says.
+_NOT_CONTENT = ("path", "line", "end_line", "dropped_answers", "dropped_turns")
+_INSIDE = ("dropped_answers", "dropped_turns")  # PsyQA answers, conversation exchanges
+
+
 def _content(item: Any) -> str:
     """Everything an item says, without where it was read: two copies of one id must say the same."""
-    fields = {k: v for k, v in dataclasses.asdict(item).items() if k not in ("path", "line", "dropped_answers")}
+    fields = {k: v for k, v in dataclasses.asdict(item).items() if k not in _NOT_CONTENT}
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
 
 
@@ -216,13 +221,14 @@ def prepare(
     records = {s: [rec for _, _, rec in triples] for s, triples in built.items()}
     written = {}
     for split, rows in records.items():
-        labels = Counter(r["output"] for r in rows if r["output"]) if task.dedupe_by == "text" else Counter()
+        answers = [task.messages(r)[1][-1]["content"] for r in rows]  # the last answer: what predict scores against
+        labels = Counter(a for a in answers if a) if task.dedupe_by == "text" else Counter()
         written[split] = {
             "file": str(Path(data_dir) / task.data_file(split)),
             "dataset": task.dataset_name(split),
             "items": len(splits[split]),
             "n": len(rows),
-            "labeled": bool(labels) or any(r["output"] for r in rows),
+            "labeled": bool(labels) or any(answers),
             "labels": dict(sorted(labels.items())),
         }
     report = {
@@ -245,7 +251,7 @@ def prepare(
     }
     # Sub-records dropped inside an item that was kept (e.g. an empty PsyQA answer): listed, not counted as rows.
     inner = [{"part": p.name, **r.as_dict()} for p in parts.values() for f in p.files for item in f.records
-             for r in getattr(item, "dropped_answers", [])]
+             for name in _INSIDE for r in getattr(item, name, [])]
     if inner:
         report["dropped_inside_items"] = inner
     if task.split_note and "all" in parts:
@@ -254,7 +260,7 @@ def prepare(
     if lengths:
         from qwen_recipes.data.lengths import length_report
 
-        report["lengths"] = length_report(records, **lengths)
+        report["lengths"] = length_report(records, **lengths, messages=task.messages)
 
     # Only the splits written are registered; the task's entries for other splits go (they would point at nothing,
     # or at an earlier run's file).

@@ -16,6 +16,17 @@ ALPACA_COLUMNS = {"prompt": "instruction", "query": "input", "response": "output
 Kind = Literal["label", "generation", "meeting"]
 
 
+def alpaca_messages(record: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
+    """An Alpaca record as LLaMA-Factory's converter reads it: ``history`` pairs first, then instruction and input
+    joined by a newline, then the output; ``system`` when the record has one."""
+    turns = []
+    for question, answer in record.get("history") or []:
+        turns += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+    user = "\n".join(x for x in (record["instruction"], record.get("input", "")) if x)
+    turns += [{"role": "user", "content": user}, {"role": "assistant", "content": record["output"]}]
+    return record.get("system") or "", turns
+
+
 class Task(ABC):
     """Subclass, set the class attributes, and put the module in ``qwen_recipes.tasks``: the registry finds it."""
 
@@ -40,6 +51,9 @@ class Task(ABC):
     official_score: ClassVar[str] = ""
     # Whether the record builder takes ``tokenizer`` and ``cutoff_len`` (meeting windows are packed to a budget).
     sized_by_tokens: ClassVar[bool] = False
+    # The records' prompts are the user's own data (generic Alpaca / ShareGPT): ``instruction`` is empty and the
+    # project adds no prompt of its own.
+    prompt_from_data: ClassVar[bool] = False
 
     def begin(self) -> None:  # noqa: B027 (a hook: doing nothing is the right default)
         """Called by the preprocessor before a run, so per-run statistics start from zero."""
@@ -78,6 +92,11 @@ class Task(ABC):
     def score(self, predictions: list[str], references: list[str], **context: Any) -> dict[str, Any]:
         """Metrics the field reports for this task, from raw model outputs and gold outputs. ``context`` is what a
         task scored per group needs besides (meeting tasks: each record's window meta and each meeting's gold)."""
+
+    def messages(self, record: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
+        """(system prompt, turns as role/content) of one written record, as LLaMA-Factory's converter reads it, so that
+        token counts and "has an answer" are judged on what training sees (default: an Alpaca record)."""
+        return alpaca_messages(record)
 
     def dataset_name(self, split: str) -> str:
         return f"{self.name}_{split}"
