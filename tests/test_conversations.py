@@ -141,15 +141,22 @@ def test_the_recipe_trains_the_tiny_model_and_chats_in_several_turns(prepared, t
     assert "<|im_start|>assistant\n" in proc.stdout and proc.stdout.count("<|im_start|>user\n") > 2, "packed multi-turn rows"
 
     from llamafactory.chat import ChatModel
+    from llamafactory.data.template import TEMPLATES
 
     chat = {**configs.load(f"configs/chat/{CONFIG}"), "model_name_or_path": str(tiny_model),
             "adapter_name_or_path": str(adapter), "max_new_tokens": 12, "default_system": SYSTEM}
-    model = ChatModel(chat)
-    assert model.engine.template.default_system == SYSTEM
-    history = [{"role": "user", "content": "最近工作压力特别大，晚上也睡不好。"}]
-    history.append({"role": "assistant", "content": model.chat(history)[0].response_text})
-    history.append({"role": "user", "content": "周末也会一直想着工作的事。"})
-    second = model.chat(history)[0]
+    # LLaMA-Factory sets default_system on its one shared template object: put it back, or every later test in this
+    # process that renders the qwen template would get this system prompt.
+    shipped = TEMPLATES[chat["template"]].default_system
+    try:
+        model = ChatModel(chat)
+        assert model.engine.template.default_system == SYSTEM
+        history = [{"role": "user", "content": "最近工作压力特别大，晚上也睡不好。"}]
+        history.append({"role": "assistant", "content": model.chat(history)[0].response_text})
+        history.append({"role": "user", "content": "周末也会一直想着工作的事。"})
+        second = model.chat(history)[0]
+    finally:
+        TEMPLATES[chat["template"]].default_system = shipped
     assert history[1]["content"] and second.response_text and second.prompt_length > 30
 
 
