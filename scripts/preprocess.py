@@ -64,6 +64,8 @@ def main() -> int:
             cutoff = int(cfg.get("cutoff_len", args.cutoff_len))
         except (TypeError, ValueError):
             raise DataError(f"not an integer: {cfg.get('cutoff_len')!r}", path=args.config, field="cutoff_len") from None
+        if cfg.get("packing") or cfg.get("neat_packing"):
+            cutoff -= 1  # LLaMA-Factory trains packed rows at cutoff_len - 1 (DataArguments.__post_init__)
         args.tokenizer, args.cutoff_len = cfg["model_name_or_path"], cutoff
         args.data_dir = cfg.get("dataset_dir", args.data_dir)
     try:

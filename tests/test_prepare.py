@@ -113,6 +113,19 @@ def test_cli_reports_counts_and_outputs(tmp_path):
     assert str(tmp_path / "d" / "chnsenticorp" / "report.json") in proc.stdout
 
 
+@pytest.mark.parametrize(("packing", "expected"), [(False, 256), (True, 255)])
+def test_a_packing_config_sizes_records_at_the_cutoff_llamafactory_trains_with(tmp_path, tiny_model, packing, expected):
+    """LLaMA-Factory trains packed rows at cutoff_len - 1: the length report (and meeting windows) must use that."""
+    config = tmp_path / "train.yaml"
+    config.write_text(f"model_name_or_path: {tiny_model}\ncutoff_len: 256\nneat_packing: {str(packing).lower()}\n",
+                      encoding="utf-8")
+    proc = run_script("scripts/preprocess.py", "chnsenticorp", "--input", "dataset/samples/chnsenticorp",
+                      "--config", str(config), "--data-dir", str(tmp_path / "d"))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    report = json.loads((tmp_path / "d" / "chnsenticorp" / "report.json").read_text(encoding="utf-8"))
+    assert report["lengths"]["cutoff_len"] == expected
+
+
 def test_cli_bad_input_is_one_clear_line(tmp_path):
     (tmp_path / "x.tsv").write_text("foo\tbar\n", encoding="utf-8")
     proc = run_script("scripts/preprocess.py", "chnsenticorp", "--input", str(tmp_path / "x.tsv"))
