@@ -28,6 +28,23 @@ def run_script(*args: str, input: str | None = None, env: dict | None = None) ->
     return subprocess.run(cmd, cwd=ROOT, input=input, capture_output=True, text=True, env=full_env, check=False)
 
 
+def run_main(script: str, args: list[str]) -> int:
+    """``python scripts/<script>.py args`` in this process (``runpy``: cheap, no second interpreter, and an exception
+    that escapes the script fails the test with its traceback); returns the exit status."""
+    import runpy
+
+    argv, path = sys.argv, list(sys.path)
+    sys.argv = [f"scripts/{script}.py", *args]
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        runpy.run_path(str(ROOT / "scripts" / f"{script}.py"), run_name="__main__")
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    finally:
+        sys.argv, sys.path[:] = argv, path
+    return 0
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """The tiny model, built once per session into a temporary folder (the demo's copy is not touched)."""

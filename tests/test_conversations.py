@@ -6,13 +6,11 @@ line naming file, record and field, exit status 2, and leaves an earlier run's o
 from __future__ import annotations
 
 import json
-import runpy
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_script
+from conftest import ROOT, run_main, run_script
 
 from qwen_recipes import configs
 from qwen_recipes.data.prepare import prepare
@@ -178,20 +176,6 @@ BAD = [
     ("alpaca", "bad.json", '[\n  {"instruction": "请回应。", "output": "好的"},\n  {"instruction": \n',
      ["bad.json:4", "invalid JSON"]),
 ]
-
-
-def run_main(script: str, args: list[str]) -> int:
-    """``python scripts/<script>.py args`` in this process (cheap: no second interpreter); returns the exit status."""
-    argv, path = sys.argv, list(sys.path)
-    sys.argv = [f"scripts/{script}.py", *args]
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        runpy.run_path(str(ROOT / "scripts" / f"{script}.py"), run_name="__main__")
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    finally:
-        sys.argv, sys.path[:] = argv, path
-    return 0
 
 
 @pytest.mark.parametrize(("task", "name", "text", "expected"), BAD, ids=[f"{t}-{n}-{i}" for i, (t, n, _, _) in enumerate(BAD)])

@@ -5,12 +5,10 @@ them) so that the matrix stays cheap; an exception that escapes a script fails t
 from __future__ import annotations
 
 import json
-import runpy
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_main
 
 # What a user may hand a script by mistake; each is built in the test's temporary folder.
 BAD = {
@@ -67,20 +65,6 @@ def make_bad(tmp: Path, kind: str) -> Path:
     elif spec is not None:
         path.write_bytes(spec)
     return path
-
-
-def run_main(script: str, args: list[str]) -> int:
-    """``python scripts/<script>.py args``, in this process; returns the exit status."""
-    argv, path = sys.argv, list(sys.path)
-    sys.argv = [f"scripts/{script}.py", *args]
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        runpy.run_path(str(ROOT / "scripts" / f"{script}.py"), run_name="__main__")
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    finally:
-        sys.argv, sys.path[:] = argv, path
-    return 0
 
 
 @pytest.mark.parametrize(("script", "args", "kind"), CASES, ids=[

@@ -332,7 +332,7 @@ def _stage_project(suite: dict[str, Any], out: Path, log: Callable[[str], None])
     plan = {"out": str(out / "runs"), "full_determinism": bool(suite["full_determinism"]),
             "tasks": [{"name": t["name"], "config": t["config"], "overrides": t["worker_overrides"],
                        "baseline_examples": int(t["baseline_examples"]), "engine_examples": int(t["engine_examples"]),
-                       "merged_examples": _most_examples(t) if t.get("merged_examples") else int(t["engine_examples"]),
+                       "merged_examples": int(t.get("merged_examples") or t["engine_examples"]),
                        "memory_cap_gib": t.get("memory_cap_gib"),
                        "library_baseline": t.get("library_baseline"), "old_path": t.get("old_path", True),
                        "rerun": bool(t.get("rerun"))} for t in suite["tasks"]]}

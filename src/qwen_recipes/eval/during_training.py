@@ -29,19 +29,13 @@ from transformers import TrainerCallback
 
 from qwen_recipes.data import dataset_info
 from qwen_recipes.errors import DataError
+from qwen_recipes.eval.label_scoring import read_records
+from qwen_recipes.eval.mug_eval import read_golds
 from qwen_recipes.eval.prediction import Example, encode, generate_answers, load_examples, settings_of, stop_token_ids
 from qwen_recipes.io import read_jsonl
-from qwen_recipes.tasks import Task, all_tasks
+from qwen_recipes.tasks import Task, task_for_dataset
 
 DEFAULT_SAMPLES = 64  # generation examples (or meetings) per evaluation: minutes on one GPU, not hours
-
-
-def task_of(dataset: str) -> Task:
-    for task in all_tasks().values():
-        if dataset in task.dataset_info():
-            return task
-    raise DataError(f"dataset {dataset!r} belongs to no task of the project", field="eval_dataset",
-                    hint="task metrics need one of the project's dev splits")
 
 
 @dataclass
@@ -52,6 +46,7 @@ class DevSplit:
     task: Task
     dataset: str
     examples: list[Example]
+    records: list[dict[str, str]] | None = None  # label tasks: the Alpaca records, as scripts/label_eval.py reads them
     metas: list[dict[str, Any]] | None = None
     golds: dict[str, dict[str, Any]] | None = None
 
@@ -67,14 +62,16 @@ class DevSplit:
             raise DataError(f"task metrics score one dev split, not {len(names)} ({', '.join(names)})", path=config,
                             field="eval_dataset", hint="train one task per run, or pass eval_dataset=<one split>")
         name, data_dir = names[0], str(args.get("dataset_dir", "data"))
-        task = task_of(name)
+        task = task_for_dataset(name)
         path, _ = dataset_info.entry(data_dir, name)
         shared = {k: args[k] for k in ("model_name_or_path", "template", "cutoff_len", "max_new_tokens") if k in args}
         examples = load_examples(settings_of({**shared, "dataset_dir": data_dir, "eval_dataset": name}, config))
         split = cls(task, name, examples)
-        if task.kind == "meeting":
+        if task.kind == "label":
+            split.records = read_records(path)
+        elif task.kind == "meeting":
             metas = read_jsonl(path.with_name(f"{path.stem}.meta.jsonl"))
-            golds = {g["meeting_key"]: g for g in read_jsonl(path.with_name(f"{path.stem}.gold.jsonl"))}
+            golds = read_golds(path.with_name(f"{path.stem}.gold.jsonl"))
             keep = set(list(dict.fromkeys(m["meeting"] for m in metas))[:samples])
             rows = [i for i, m in enumerate(metas) if m["meeting"] in keep]
             split.examples, split.metas = [examples[i] for i in rows], [metas[i] for i in rows]
@@ -128,21 +125,16 @@ class TaskMetrics(TrainerCallback):
             model.train(was_training)
 
     def _label(self, model: Any, tokenizer: Any) -> dict[str, float]:
-        from qwen_recipes.eval.label_scoring import LabelScorer
-        from qwen_recipes.metrics.calibration import probability_metrics
-        from qwen_recipes.metrics.classification import classification_metrics
-
-        task = self.split.task
-        records = [_alpaca(ex) for ex in self.split.examples]
-        labels = list(task.labels)
-        gold = [labels.index(r["output"]) for r in records]
-        probs = LabelScorer(model, tokenizer, task, self.template_name).score(records, self.batch_size)["probs"]
-        pred = [labels[i] for i in probs.argmax(axis=1)]
         import numpy as np
 
-        metrics = classification_metrics([labels[i] for i in gold], pred, labels)
-        metrics.update(probability_metrics(probs, np.array(gold)))
-        return _numbers(metrics, ("accuracy", "macro_f1", "roc_auc", "ece"))
+        from qwen_recipes.eval.label_eval import label_metrics
+        from qwen_recipes.eval.label_scoring import LabelScorer
+
+        labels = list(self.split.task.labels)
+        gold = np.array([labels.index(r["output"]) for r in self.split.records])
+        scorer = LabelScorer(model, tokenizer, self.split.task, self.template_name)
+        probs = scorer.score(self.split.records, self.batch_size)["probs"]
+        return _numbers(label_metrics(probs, gold, labels), ("accuracy", "macro_f1", "roc_auc", "ece"))
 
     def _generated(self, model: Any, tokenizer: Any) -> dict[str, float]:
         from llamafactory.data import get_template_and_fix_tokenizer
@@ -162,11 +154,6 @@ class TaskMetrics(TrainerCallback):
             scores = task.score(answers, references)
             scores = {**scores.get("overall", {}), **scores}
         return _numbers(scores)
-
-
-def _alpaca(example: Example) -> dict[str, str]:
-    """The Alpaca record behind a label example: its user turn is instruction + "\\n" + input, as LabelScorer joins."""
-    return {"instruction": example.messages[-2]["content"], "input": "", "output": example.messages[-1]["content"]}
 
 
 def _numbers(metrics: dict[str, Any], keys: tuple[str, ...] | None = None) -> dict[str, float]:

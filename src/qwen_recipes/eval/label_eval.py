@@ -24,18 +24,20 @@ from qwen_recipes.eval.perturb import perturbation_sets
 from qwen_recipes.io import markdown_table, write_json, write_jsonl, write_text
 from qwen_recipes.metrics.calibration import probability_metrics
 from qwen_recipes.metrics.classification import classification_metrics
-from qwen_recipes.tasks import Task, all_tasks
-
-
-def task_for_dataset(name: str) -> Task:
-    for task in all_tasks().values():
-        if name in task.dataset_info():
-            return task
-    raise DataError(f"dataset {name!r} belongs to no task", hint=f"known tasks: {', '.join(all_tasks())}")
+from qwen_recipes.tasks import Task, task_for_dataset
 
 
 def dataset_file(data_dir: str | Path, name: str) -> Path:
     return dataset_info.entry(data_dir, name)[0]
+
+
+def label_metrics(probs: np.ndarray, gold: np.ndarray, labels: list[str]) -> dict[str, Any]:
+    """Accuracy, macro-F1 and the rest, plus ROC-AUC and calibration, of label probabilities against gold indices:
+    the figures of a report and of an evaluation during training alike."""
+    pred = [labels[i] for i in probs.argmax(axis=1)]
+    metrics = classification_metrics([labels[i] for i in gold], pred, labels)
+    metrics.update(probability_metrics(probs, gold))
+    return metrics
 
 
 def evaluate_model(spec: ModelSpec, task: Task, sets: dict[str, list[dict[str, str]]], gold: np.ndarray, *,
@@ -49,9 +51,7 @@ def evaluate_model(spec: ModelSpec, task: Task, sets: dict[str, list[dict[str, s
     for name, records in sets.items():
         scored = scorer.score(records, batch_size, advance)
         probs = scored["probs"]
-        pred = [labels[i] for i in probs.argmax(axis=1)]
-        metrics = classification_metrics([labels[i] for i in gold], pred, labels)
-        metrics.update(probability_metrics(probs, gold))
+        metrics = label_metrics(probs, gold, labels)
         metrics["mean_label_mass"] = float(scored["label_mass"].mean())
         metrics["examples_per_second"] = scored["examples_per_second"]
         result["sets"][name] = {"metrics": metrics, "probs": probs.tolist()}

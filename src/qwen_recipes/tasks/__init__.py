@@ -12,9 +12,10 @@ import inspect
 import pkgutil
 from functools import cache
 
+from qwen_recipes.errors import DataError
 from qwen_recipes.tasks.base import Task
 
-__all__ = ["Task", "all_tasks", "get_task"]
+__all__ = ["Task", "all_tasks", "get_task", "task_for_dataset"]
 
 
 @cache
@@ -38,3 +39,11 @@ def get_task(name: str) -> Task:
     if name not in tasks:
         raise KeyError(f"unknown task {name!r}; known: {', '.join(tasks)}")
     return tasks[name]
+
+
+def task_for_dataset(name: str) -> Task:
+    """The task whose dataset_info entries hold ``name`` (e.g. chnsenticorp_dev -> chnsenticorp)."""
+    for task in all_tasks().values():
+        if name in task.dataset_info():
+            return task
+    raise DataError(f"dataset {name!r} belongs to no task", hint=f"known tasks: {', '.join(all_tasks())}")
