@@ -9,6 +9,7 @@ import pytest
 from qwen_recipes.errors import DataError
 from qwen_recipes.eval import prediction as bg
 from qwen_recipes.models import engine as E
+from qwen_recipes.models import slots as S
 
 STOP = 2  # the tiny tokenizer's <|im_end|> (also its eos)
 
@@ -78,31 +79,31 @@ def test_ignore_stop_and_observer_see_every_step(model):
 def test_memory_plan_rule():
     gib = 2**30
     # 10 GiB free, 1 GiB workspace: 0.9 * 10 - 1 = 8 GiB of cache; 0.5 GiB per slot -> 16 slots.
-    plan = E.plan_slots(100, cache_len=1024, kv_per_token=gib // 2048, free_bytes=10 * gib, workspace_bytes=gib)
+    plan = S.plan_slots(100, cache_len=1024, kv_per_token=gib // 2048, free_bytes=10 * gib, workspace_bytes=gib)
     assert plan["slots"] == 16 and plan["fit"] == 16
-    assert E.plan_slots(5, 1024, gib // 2048, 10 * gib, gib)["slots"] == 5  # never more slots than prompts
-    assert E.plan_slots(10**6, 16, 1, 10 * gib, gib, max_slots=256)["slots"] == 256
+    assert S.plan_slots(5, 1024, gib // 2048, 10 * gib, gib)["slots"] == 5  # never more slots than prompts
+    assert S.plan_slots(10**6, 16, 1, 10 * gib, gib, max_slots=256)["slots"] == 256
     with pytest.raises(DataError, match="field 'cutoff_len': not enough GPU memory for one sequence of 1024 tokens"):
-        E.plan_slots(1, 1024, gib // 256, gib, gib // 2)
+        S.plan_slots(1, 1024, gib // 256, gib, gib // 2)
 
 
 def test_kv_bytes_and_length_buckets(model):
     cfg = model.config
     head_dim = cfg.hidden_size // cfg.num_attention_heads
-    assert E.kv_bytes_per_token(cfg, 2) == 2 * cfg.num_hidden_layers * cfg.num_key_value_heads * head_dim * 2
-    assert [E.length_bucket(n, 4096) for n in (1, 256, 257, 300, 1000, 1025, 5000)] == [
+    assert S.kv_bytes_per_token(cfg, 2) == 2 * cfg.num_hidden_layers * cfg.num_key_value_heads * head_dim * 2
+    assert [S.length_bucket(n, 4096) for n in (1, 256, 257, 300, 1000, 1025, 5000)] == [
         256, 256, 320, 320, 1024, 1280, 4096]
     for n in range(1, 4000, 37):  # never below n, never more than 25% above it (beyond the 256 floor)
-        b = E.length_bucket(n, 8192)
+        b = S.length_bucket(n, 8192)
         assert n <= b <= max(256, n * 1.25)
 
 
 def test_tail_widths_shrink_by_quarters_in_multiples_of_eight():
-    assert E.tail_widths(256) == [256, 192, 144, 112, 88, 72, 56, 48, 40, 32, 24, 16, 8]
-    assert E.tail_widths(8) == [8] and E.tail_widths(5) == [5] and E.tail_widths(9) == [9, 8]
+    assert S.tail_widths(256) == [256, 192, 144, 112, 88, 72, 56, 48, 40, 32, 24, 16, 8]
+    assert S.tail_widths(8) == [8] and S.tail_widths(5) == [5] and S.tail_widths(9) == [9, 8]
     for slots in (9, 16, 100, 136, 255):
-        widths = E.tail_widths(slots)
-        assert widths[0] == slots and widths[-1] == E.MIN_GRAPH_SLOTS
+        widths = S.tail_widths(slots)
+        assert widths[0] == slots and widths[-1] == S.MIN_GRAPH_SLOTS
         assert all(b < a and b % 8 == 0 and b >= 0.75 * a - 8 for a, b in zip(widths, widths[1:], strict=False))
 
 
@@ -135,3 +136,64 @@ def test_running_out_of_gpu_memory_is_one_line_naming_the_option(model, monkeypa
     monkeypatch.setattr(E.Engine, "generate", oom)
     with pytest.raises(DataError, match="field '--max-slots': the GPU ran out of memory with up to 64 sequences"):
         bg.generate_answers(model, prompts(2), pad_token_id=0, stop_ids=[STOP], max_new_tokens=4, max_slots=64)
+
+
+def test_refill_waits_for_a_sixteenth_of_the_slots(model, monkeypatch):
+    """32 slots, 48 prompts: the 16 left over go in in rounds of at least 32 // 16 = 2 (or the rest of the queue),
+    so at most 8 refill rounds; refilling at every free slot gives the same answers in more rounds."""
+    ps = prompts(48, seed=4)
+    waited = E.Engine(model, [STOP], max_slots=32).generate(ps, 30)
+    monkeypatch.setattr(E, "REFILL_SHARE", 10**6)  # a threshold of one slot
+    eager = E.Engine(model, [STOP], max_slots=32).generate(ps, 30)
+    assert waited.tokens == eager.tokens == alone(model, ps, 30)
+    assert 1 <= waited.stats.refills <= 8 < eager.stats.refills
+
+
+def test_fused_functions_are_the_modules_arithmetic(model):
+    """Eager, kernels.py computes exactly what Qwen2's RMSNorm and MLP modules compute (bit for bit)."""
+    import torch
+
+    from qwen_recipes.models.kernels import Kernels
+
+    k, layer = Kernels(compiled=False), model.model.layers[0]
+    x, d = torch.randn(3, 5, model.config.hidden_size), torch.randn(3, 5, model.config.hidden_size)
+    norm = layer.input_layernorm
+    with torch.no_grad():
+        assert torch.equal(k.rms_norm(x, norm.weight, norm.variance_epsilon), norm(x))
+        added, normed = k.add_rms_norm(x, d, norm.weight, norm.variance_epsilon)
+        assert torch.equal(added, x + d) and torch.equal(normed, norm(x + d))
+        mlp = layer.mlp
+        assert torch.equal(mlp.down_proj(k.silu_mul(mlp.gate_proj(x), mlp.up_proj(x))), mlp(x))
+
+
+def test_compiled_functions_trace_whole_and_the_warm_up_leaves_nothing_to_compile(model):
+    """torch.compile's tracing (Dynamo, fullgraph, dynamic shapes) with its eager backend: the fused functions trace
+    without a graph break at every call site, the engine's warm-up traces them all, so no compilation happens inside
+    a timed run, and the answers are those of the uncompiled engine."""
+    from torch._dynamo.utils import counters
+
+    ps = prompts(20, seed=5)
+    eng = E.Engine(model, [STOP], max_slots=8, compiled=True, compile_backend="eager")
+    assert eng.kernels.compiled and eng.kernels.compile_seconds > 0
+    graphs = counters["stats"]["unique_graphs"]
+    gen = eng.generate(ps, 24)
+    assert counters["stats"]["unique_graphs"] == graphs, "a compilation happened inside generate"
+    assert gen.stats.compiled and gen.tokens == E.Engine(model, [STOP], max_slots=8).generate(ps, 24).tokens
+
+
+def test_a_compile_failure_runs_eagerly_with_one_line(model, monkeypatch):
+    import torch
+
+    def broken(fn, **_kwargs):
+        def run(*_args, **_kw):
+            raise RuntimeError("Inductor: no working C++ compiler\ndetails")
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken)
+    notes: list[str] = []
+    ps = prompts(4, seed=6)
+    eng = E.Engine(model, [STOP], compiled=True, log=notes.append)
+    assert not eng.kernels.compiled and notes == [
+        "note: torch.compile of the engine's fused functions failed (Inductor: no working C++ compiler); running them "
+        "eagerly"]
+    assert eng.generate(ps, 10).tokens == alone(model, ps, 10)

@@ -4,6 +4,11 @@ the whole harness on the tiny model (CPU: its numbers mean nothing, the rows and
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import yaml
@@ -76,8 +81,9 @@ def test_suite_is_checked_before_any_work(tmp_path):
 @pytest.mark.slow
 def test_cpu_smoke_suite_end_to_end(tmp_path, tiny_model):
     """do_predict, model.generate and the engine (4-bit, rerun, merged) on one model and one dataset, with figures;
-    run the way a time-limited machine runs it: the do_predict half, then the project half one task at a time
-    (``--tasks``), each keeping the other task's rows.
+    run the way a time-limited machine runs it: the do_predict half, stopped (as a time limit stops it) once its
+    first task is saved and finished for the other task with ``--tasks``, then the project half one task at a time,
+    each keeping the other task's rows.
 
     The suite's own model is the demo's folder, which a fresh clone does not have: ``model:`` points at the session's.
     """
@@ -86,7 +92,19 @@ def test_cpu_smoke_suite_end_to_end(tmp_path, tiny_model):
     suite_path = tmp_path / "smoke.yaml"
     suite_path.write_text(yaml.safe_dump(smoke))
     out = tmp_path / "out"
-    for step in (["--stage", "do_predict"], ["--stage", "project", "--tasks", "mug_aid"],
+    state = out / "state.json"
+    stage = subprocess.Popen([sys.executable, "scripts/benchmark_predict.py", str(suite_path), "--out", str(out),
+                              "--stage", "do_predict"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env={**os.environ, "HF_HUB_OFFLINE": "1"}, start_new_session=True)
+    while stage.poll() is None and not (state.exists() and json.loads(state.read_text())["rows"]):
+        time.sleep(0.2)
+    os.killpg(stage.pid, signal.SIGKILL)
+    stage.wait()
+    assert state.exists(), stage.stderr.read()[-3000:]
+    saved = json.loads(state.read_text())
+    assert [r["name"] for r in saved["rows"]] == ["psyqa-do_predict"], stage.stderr.read()[-3000:]
+    assert [t["name"] for t in saved["suite"]["tasks"]] == ["psyqa"]
+    for step in (["--stage", "do_predict", "--tasks", "mug_aid"], ["--stage", "project", "--tasks", "mug_aid"],
                  ["--stage", "project", "--tasks", "psyqa"]):
         proc = run_script("scripts/benchmark_predict.py", str(suite_path), "--out", str(out), *step)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

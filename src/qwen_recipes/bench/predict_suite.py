@@ -266,7 +266,7 @@ STAGES = ("do_predict", "project")
 
 def run_suite(suite: dict[str, Any], out: Path, log: Callable[[str], None] = print,
               stages: tuple[str, ...] = STAGES, tasks: list[str] | None = None) -> list[dict[str, Any]]:
-    """Both stages, or one: ``do_predict`` (data, model, calibration, LLaMA-Factory; state saved in ``state.json``)
+    """Both stages, or one: ``do_predict`` (data, model, calibration, LLaMA-Factory; ``state.json`` after each task)
     or ``project`` (the worker, from that state, then the results), for machines that limit one command's time.
     ``tasks`` (names) runs only those; the other tasks' state and rows from earlier runs into ``out`` are kept."""
     out.mkdir(parents=True, exist_ok=True)
@@ -279,13 +279,22 @@ def run_suite(suite: dict[str, Any], out: Path, log: Callable[[str], None] = pri
     state = read_json(state_path) if state_path.exists() and tasks else {"suite": None, "rows": [], "project_rows": []}
     if "do_predict" in stages:
         part = {**suite, "tasks": [t for t in suite["tasks"] if t["name"] in chosen]}
-        rows = _stage_do_predict(part, out, log)
-        earlier = {t["name"]: t for t in (state["suite"] or {}).get("tasks", [])}
-        merged_suite = {**part, "tasks": [next((p for p in part["tasks"] if p["name"] == n), earlier.get(n))
-                                          for n in names if n in chosen or n in earlier]}
-        state = {"suite": merged_suite, "rows": _keep_others(state["rows"], chosen) + rows,
-                 "project_rows": _keep_others(state.get("project_rows", []), chosen)}
-        write_json(state_path, state)
+        earlier = {t["name"]: t for t in (state["suite"] or {}).get("tasks", []) if t["name"] not in chosen}
+        kept_rows, kept_project = _keep_others(state["rows"], chosen), _keep_others(state.get("project_rows", []), chosen)
+        done: dict[str, dict[str, Any]] = {}
+        rows: list[dict[str, Any]] = []
+
+        def saved(task: dict[str, Any], row: dict[str, Any]) -> None:
+            # After each task: a stage stopped by a time limit keeps the tasks it finished (--stage project
+            # --tasks <them> runs on), and --stage do_predict --tasks <the rest> adds the others.
+            nonlocal state
+            done[task["name"]] = task
+            rows.append(row)
+            tasks_now = [done.get(n) or earlier[n] for n in names if n in done or n in earlier]
+            state = {"suite": {**part, "tasks": tasks_now}, "rows": kept_rows + rows, "project_rows": kept_project}
+            write_json(state_path, state)
+
+        _stage_do_predict(part, out, log, saved)
     if "project" not in stages:
         return state["rows"]
     if state["suite"] is None:
@@ -305,7 +314,8 @@ def _keep_others(rows: list[dict[str, Any]], chosen: list[str]) -> list[dict[str
     return [r for r in rows if r.get("task") not in chosen]
 
 
-def _stage_do_predict(suite: dict[str, Any], out: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
+def _stage_do_predict(suite: dict[str, Any], out: Path, log: Callable[[str], None],
+                      saved: Callable[[dict[str, Any], dict[str, Any]], None]) -> None:
     model_dir, shape = model_for(suite["model"], MODEL_CACHE, log)
     data_dir = out / "data"
     for task in suite["tasks"]:
@@ -316,16 +326,14 @@ def _stage_do_predict(suite: dict[str, Any], out: Path, log: Callable[[str], Non
         task["worker_overrides"] = [f"{k}={v}" for k, v in common.items()] + [f"max_samples={_most_examples(task)}"]
     log(f"calibrating stop lengths on {model_dir}")
     _calibrate_all(suite, model_dir, out, log)
-    rows: list[dict[str, Any]] = []
+    suite.update(model_dir=model_dir, shape=shape, versions=_versions(), device=_device())
     for task in suite["tasks"]:
         task["worker_overrides"].append(f"adapter_name_or_path={task['adapter']}")
         task["lf_overrides"] = {"model_name_or_path": model_dir, "adapter_name_or_path": task["adapter"],
                                 "dataset_dir": str(data_dir), "eval_dataset": f"bench_{task['name']}",
                                 "max_samples": task["baseline_examples"], "overwrite_cache": "true",
                                 "full_determinism": str(bool(suite["full_determinism"])).lower(), "report_to": "none"}
-        rows.append(_run_do_predict(suite, task, model_dir, out, log))
-    suite.update(model_dir=model_dir, shape=shape, versions=_versions(), device=_device())
-    return rows
+        saved(task, _run_do_predict(suite, task, model_dir, out, log))
 
 
 def _stage_project(suite: dict[str, Any], out: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
@@ -356,7 +364,7 @@ def _stage_project(suite: dict[str, Any], out: Path, log: Callable[[str], None])
 def finish(suite: dict[str, Any], out: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Derived figures, then ``results.json`` and ``results.md`` (also for rows gathered from a resumed worker)."""
     from qwen_recipes.models.architectures import SHAPES
-    from qwen_recipes.models.engine import kv_bytes_per_token
+    from qwen_recipes.models.slots import kv_bytes_per_token
 
     model_dir, shape = suite["model_dir"], suite["shape"]
     config_path = Path(model_dir) / "config.json"

@@ -64,7 +64,8 @@ def _record(out: Path, name: str, task: str, path: str, tokenizer: Any, prompts:
                    busy_slot_steps=stats.busy_slot_steps, kv_tokens_read=stats.kv_tokens_read,
                    kv_bytes_per_token=stats.kv_bytes_per_token, prefill_seconds=round(stats.prefill_seconds, 3),
                    decode_seconds=round(stats.decode_seconds, 3), graphs_captured=stats.graphs_captured,
-                   compactions=stats.compactions, plan=stats.plan)
+                   compactions=stats.compactions, refills=stats.refills,
+                   compiled=stats.compiled, compile_seconds=round(stats.compile_seconds, 2), plan=stats.plan)
     row.update(extra or {})
     return row
 

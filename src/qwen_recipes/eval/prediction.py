@@ -48,7 +48,8 @@ from qwen_recipes import configs
 from qwen_recipes.data import dataset_info
 from qwen_recipes.errors import DataError
 from qwen_recipes.io import read_jsonl, write_json, write_jsonl
-from qwen_recipes.models.engine import MAX_SLOTS, Engine, EngineUnsupported, Generation
+from qwen_recipes.models.engine import Engine, EngineUnsupported, Generation
+from qwen_recipes.models.slots import MAX_SLOTS
 
 ENGINES = ("graph", "generate")  # the prediction engine (models/engine.py), or model.generate in sorted batches
 PREDICTIONS = "generated_predictions.jsonl"

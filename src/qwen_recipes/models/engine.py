@@ -19,17 +19,17 @@ How it works:
 * **Decode.** One step advances every slot by one token at the slot's own position: the new key/value is written at
   that position and attention reads positions up to it. The ``G`` query heads that share a key/value head are SDPA's
   query rows, so no key or value is ever repeated in memory. On a GPU, each (slots, cache-length bucket) step is
-  captured once as a CUDA graph and replayed: one launch per step instead of ~1,000.
-* **Refill.** A slot whose sequence stopped (a stop id, or its ``max_new_tokens``) takes the next prompt before the
-  next step, so no batch waits for its longest member. When the queue is empty and at most half the slots are busy,
-  the busy ones move to the front and a smaller graph runs the tail (``tail_widths``: steps of 3/4, so at most a
-  quarter of a tail step is spent on finished sequences; halves wasted up to half, 2026-12-01's PsyQA run spent a
-  third of its slot-steps idle).
+  captured once as a CUDA graph and replayed: one launch per step instead of ~1,000. Norms, rotary embedding, the
+  softmax and the MLP's gate are ``kernels.py``'s fused functions, compiled there.
+* **Refill.** Stopped slots (a stop id, or ``max_new_tokens``) take the next prompts once 1/16 of them are free, so
+  no batch waits for its longest member. When the queue is empty, the busy slots move to the front and a smaller
+  graph runs the tail (``tail_widths``: steps of 3/4, so at most a quarter of a tail step is spent on finished
+  sequences; halves wasted up to half, 2026-12-01's PsyQA run spent a third of its slot-steps idle).
 
-Everything except attention and the cache is the model's own modules (norms, rotary embedding, projections with
-their LoRA and 4-bit layers, MLP, ``lm_head``): a 4-bit base with an unmerged adapter decodes exactly the weights
-that LLaMA-Factory's ``do_predict`` decodes. Only Qwen2-architecture models (Qwen2, Qwen2.5, the tiny model) with
-full attention are handled; ``EngineUnsupported`` says why otherwise, and the caller falls back to ``generate``.
+The projections (with their LoRA and 4-bit layers), embedding and ``lm_head`` are the model's own modules: a 4-bit
+base with an unmerged adapter decodes exactly the weights that LLaMA-Factory's ``do_predict`` decodes. Only
+Qwen2-architecture models (Qwen2, Qwen2.5, the tiny model) with full attention are handled; ``EngineUnsupported``
+says why otherwise, and the caller falls back to ``generate``.
 """
 
 from __future__ import annotations
@@ -40,14 +40,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from qwen_recipes.errors import DataError
 from qwen_recipes.models.architectures import Shape
+from qwen_recipes.models.kernels import Kernels
+from qwen_recipes.models.slots import MAX_SLOTS, free_memory, kv_bytes_per_token, length_bucket, plan_slots, round_up, tail_widths
 
-MAX_SLOTS = 256  # beyond this a 7B decode step is no longer bound by streaming its weights
-MIN_GRAPH_SLOTS = 8
-TAIL_SHRINK = 0.75  # each smaller tail graph runs 3/4 of the slots of the one before: idle slots stay under a quarter
 PREFILL_TOKENS = 8192  # padded tokens per prefill forward: enough to fill the GPU, small enough for its activations
-MEMORY_HEADROOM = 0.90  # share of the free memory the plan may use (the allocator fragments)
+# Refill waits until 1/16 of the slots are free (or the queue is shorter): refilling slots as they freed took 372
+# prefill rounds in the 7B PsyQA run of 2026-12-02 (16 of its 60 s in prefill); replaying that run's output lengths,
+# waiting for 16 free slots cut them to 46 for 1.4% more decode steps (the next run: 28 rounds).
+REFILL_SHARE = 16
 
 Observer = Callable[[list[int], Any], None]  # (sequence indices, their logits [n, vocab]) after every forward
 
@@ -73,6 +74,9 @@ class EngineStats:
     decode_seconds: float = 0.0
     graphs_captured: int = 0
     compactions: int = 0
+    refills: int = 0  # prefill rounds after the first (each one or more forwards)
+    compiled: bool = False  # the fused functions ran compiled (kernels.py)
+    compile_seconds: float = 0.0  # compiling them, before the run (not in its seconds; ~20 s for a 7B, cold cache)
     plan: dict[str, Any] = field(default_factory=dict)
 
 
@@ -100,68 +104,12 @@ def decoder_parts(model: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
     return inner.embed_tokens, inner.layers, inner.norm, inner.rotary_emb, base.lm_head, config
 
 
-def kv_bytes_per_token(config: Any, element_size: int) -> int:
-    """Bytes of key + value cache one token takes across all layers (``config``: a model config, object or dict)."""
-    shape = Shape.from_config(config)
-    return 2 * shape.layers * shape.kv_heads * shape.head_dim * element_size
-
-
-def plan_slots(n_prompts: int, cache_len: int, kv_per_token: int, free_bytes: int, workspace_bytes: int,
-               max_slots: int = MAX_SLOTS) -> dict[str, Any]:
-    """The sizing rule: as many slots as ``MEMORY_HEADROOM`` of the free memory holds after the workspace (prefill
-    activations, a dequantized weight, the step's logits), at ``cache_len`` tokens each; at most one per prompt and
-    at most ``max_slots``. Raises DataError (one line, exit status 2 in a script) when not even one slot fits."""
-    per_slot = kv_per_token * cache_len
-    usable = int(free_bytes * MEMORY_HEADROOM) - workspace_bytes
-    fit = usable // per_slot if usable > 0 else 0
-    if fit < 1:
-        raise DataError(f"not enough GPU memory for one sequence of {cache_len} tokens: {free_bytes / 2**30:.1f} GiB "
-                        f"free, {workspace_bytes / 2**30:.1f} GiB workspace, {per_slot / 2**30:.2f} GiB per slot",
-                        field="cutoff_len", hint="lower cutoff_len or max_new_tokens, or free GPU memory")
-    slots = int(max(1, min(n_prompts, max_slots, fit)))
-    return {"slots": slots, "fit": int(fit), "free_gib": round(free_bytes / 2**30, 2),
-            "workspace_gib": round(workspace_bytes / 2**30, 2), "per_slot_mib": round(per_slot / 2**20, 1),
-            "kv_cache_gib": round(slots * per_slot / 2**30, 2)}
-
-
-def free_memory(device: Any, limit: int | None = None) -> int:
-    """Bytes this process can still allocate on ``device``: the driver's free memory plus what torch's allocator holds
-    unused, capped by ``limit`` (total bytes the process may use, e.g. a per-process memory fraction)."""
-    import torch
-
-    free, _ = torch.cuda.mem_get_info(device)
-    allocated, reserved = torch.cuda.memory_allocated(device), torch.cuda.memory_reserved(device)
-    available = free + reserved - allocated
-    return min(available, limit - allocated) if limit is not None else available
-
-
-def _round_up(n: int, k: int) -> int:
-    return -(-n // k) * k
-
-
-def tail_widths(slots: int) -> list[int]:
-    """The decode widths the tail may shrink to, largest first: ``slots``, then about 3/4 of the previous width in
-    multiples of 8 (GEMM-friendly), down to ``MIN_GRAPH_SLOTS``. Each width is one more CUDA graph per length."""
-    widths = [slots]
-    while widths[-1] > MIN_GRAPH_SLOTS:
-        w = widths[-1]
-        nxt = _round_up(int(w * TAIL_SHRINK), 8)
-        widths.append(max(MIN_GRAPH_SLOTS, nxt if nxt < w else w - 8))
-    return widths
-
-
-def length_bucket(n: int, cache_len: int) -> int:
-    """The attended cache length for a step whose longest busy sequence holds ``n`` tokens: at least 256, then four
-    buckets per octave (at most 25% read beyond ``n``), so a few graphs cover every length."""
-    step = 64 if n <= 256 else 2 ** (n.bit_length() - 3)
-    return min(max(256, _round_up(n, step)), cache_len)
-
-
 class Engine:
     """Greedy decoding of many prompts with one model; ``generate`` may be called again with other prompts."""
 
     def __init__(self, model: Any, stop_ids: Sequence[int], *, cuda_graphs: bool | None = None,
                  memory_limit: int | None = None, max_slots: int = MAX_SLOTS, prefill_tokens: int = PREFILL_TOKENS,
+                 compiled: bool | None = None, compile_backend: str = "inductor",
                  log: Callable[[str], None] = print) -> None:
         import torch
 
@@ -173,6 +121,9 @@ class Engine:
         shape = Shape.from_config(cfg)
         self.heads, self.kv_heads, self.head_dim = shape.heads, shape.kv_heads, shape.head_dim
         self.group = self.heads // self.kv_heads
+        if getattr(cfg, "hidden_act", "silu") != "silu":
+            raise EngineUnsupported(f"the engine's MLP is SiLU-gated, not {cfg.hidden_act!r}")
+        self.eps = float(cfg.rms_norm_eps)
         self.stop_ids = set(stop_ids)
         self.cuda_graphs = self.device.type == "cuda" if cuda_graphs is None else cuda_graphs
         self.memory_limit, self.max_slots, self.prefill_tokens, self.log = memory_limit, max_slots, prefill_tokens, log
@@ -188,6 +139,9 @@ class Engine:
         # Decode attention: on a GPU two batched matmuls (scores in fp32) beat SDPA, whose cuDNN kernel for 7 query
         # rows took 4.2 ms per step at 256 slots x 768 positions on an H200 (2.7 TB/s); bmm's fp32 output is CUDA-only.
         self.attention = "bmm" if self.device.type == "cuda" else "sdpa"
+        # Fused elementwise functions, compiled where the step is a CUDA graph (kernels.py says why).
+        self.kernels = Kernels(self.cuda_graphs if compiled is None else compiled, log=log, backend=compile_backend)
+        self._warm()
 
     # ---- memory -------------------------------------------------------------------------------------------------
     def _workspace_bytes(self, slots: int, prefill_tokens: int) -> int:
@@ -230,12 +184,38 @@ class Engine:
 
             torch.cuda.empty_cache()
 
+    def _warm(self) -> None:
+        """Compile the fused functions at their own call sites before anything is timed. Dynamo compiles a function
+        again for a size of one (one prompt, one position, one slot) and, by default, when sizes that were equal at the
+        first call differ later; in the first PsyQA run with compiled functions (2026-12-02) prefill took 14.4 of
+        45 s, about 3x what its forwards take warm. So every (one, many) x (one, many) case of the (prompts or slots,
+        positions) dimensions is traced here, with duck sizing off."""
+        import torch
+        from torch.fx.experimental import _config as fx_config
+
+        if not self.kernels.compiled:
+            return
+        t0 = time.perf_counter()
+        try:
+            self._allocate(3, 64, 64)
+            with torch.no_grad(), fx_config.patch(use_duck_shape=False):
+                for group in ([[1, 2, 3], [4, 5]], [[1, 2, 3]], [[1], [2]], [[1]]):
+                    self._prefill(group, list(range(len(group))))
+                for slots in (1, 2):
+                    self._step(slots, 64)
+        except Exception as err:  # noqa: BLE001 - Inductor raises many kinds; eager is always right
+            self.kernels.disable(str(err))
+        finally:
+            self._release()
+        self.kernels.compile_seconds = time.perf_counter() - t0
+        if self.kernels.compile_seconds > 1:
+            self.log(f"compiled the engine's fused functions in {self.kernels.compile_seconds:.0f} s (once per process)")
+
     # ---- forward passes -----------------------------------------------------------------------------------------
     def _prefill(self, prompts: Sequence[Sequence[int]], slots: Sequence[int]) -> Any:
         """Run right-padded prompts, store their keys/values in ``slots``; logits at each prompt's last token."""
         import torch
         import torch.nn.functional as F
-        from transformers.models.qwen2.modeling_qwen2 import apply_rotary_pos_emb
 
         g, width = len(prompts), max(len(p) for p in prompts)
         ids = torch.zeros((g, width), dtype=torch.long)
@@ -247,26 +227,37 @@ class Engine:
         keys, values = self._cache
         x = self.embed(ids)
         cos, sin = self.rotary(x, positions)
+        h = self.kernels.rms_norm(x, self.layers[0].input_layernorm.weight, self.eps)
         for li, layer in enumerate(self.layers):
             attn = layer.self_attn
-            h = layer.input_layernorm(x)
             q = attn.q_proj(h).view(g, width, self.heads, self.head_dim).transpose(1, 2)
             k = attn.k_proj(h).view(g, width, self.kv_heads, self.head_dim).transpose(1, 2)
             v = attn.v_proj(h).view(g, width, self.kv_heads, self.head_dim).transpose(1, 2)
-            q, k = apply_rotary_pos_emb(q, k, cos, sin)
-            keys[li][index, :, :width] = k  # padding beyond a prompt is overwritten before decode attends to it
-            values[li][index, :, :width] = v
+            q, k = self.kernels.rotary(q, k, cos, sin)
+            # Padding beyond a prompt is overwritten before decode attends to it; slots are unique, so index_copy_ is
+            # deterministic with torch's default kernel (its deterministic one sorts the indices first).
+            with _nondeterministic_ok():
+                keys[li][:, :, :width].index_copy_(0, index, k)
+                values[li][:, :, :width].index_copy_(0, index, v)
             o = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=attn.scaling, enable_gqa=True)
-            x = x + attn.o_proj(o.transpose(1, 2).reshape(g, width, self.heads * self.head_dim))
-            x = x + layer.mlp(layer.post_attention_layernorm(x))
+            x, h = self._mlp(li, x, attn.o_proj(o.transpose(1, 2).reshape(g, width, self.heads * self.head_dim)))
         last = torch.tensor([len(p) - 1 for p in prompts], device=self.device)
-        return self.lm_head(self.norm(x[torch.arange(g, device=self.device), last]))
+        return self.lm_head(h[torch.arange(g, device=self.device), last])
+
+    def _mlp(self, li: int, x: Any, attention: Any) -> tuple[Any, Any]:
+        """Layer ``li`` after its attention: the residual stream and the normed input of the next layer (or of
+        ``lm_head``), as ``x = x + mlp(norm(x + attention))`` with each residual add fused into the norm after it."""
+        layer, k = self.layers[li], self.kernels
+        x, h = k.add_rms_norm(x, attention, layer.post_attention_layernorm.weight, self.eps)
+        mlp = layer.mlp
+        delta = mlp.down_proj(k.silu_mul(mlp.gate_proj(h), mlp.up_proj(h)))
+        following = self.layers[li + 1].input_layernorm if li + 1 < len(self.layers) else self.norm
+        return k.add_rms_norm(x, delta, following.weight, self.eps)
 
     def _step(self, slots: int, length: int) -> None:
         """One decode token for slots ``[0, slots)``: reads ``self.tok``/``self.pos``, writes ``self.logits`` and
         ``self.next``. Allocates nothing outside the step, so it can be captured as a CUDA graph."""
         import torch.nn.functional as F
-        from transformers.models.qwen2.modeling_qwen2 import apply_rotary_pos_emb
 
         tok, pos = self.tok[:slots], self.pos[:slots]
         keys, values = self._cache
@@ -274,13 +265,13 @@ class Engine:
         cos, sin = self.rotary(x, pos[:, None])
         mask = (self.arange[:length][None, :] <= pos[:, None])[:, None, None, :]  # [slots, 1, 1, length]
         rows = self.row_base[: slots * self.kv_heads] + pos.repeat_interleave(self.kv_heads)
+        h = self.kernels.rms_norm(x, self.layers[0].input_layernorm.weight, self.eps)
         for li, layer in enumerate(self.layers):
             attn = layer.self_attn
-            h = layer.input_layernorm(x)
             q = attn.q_proj(h).view(slots, 1, self.heads, self.head_dim).transpose(1, 2)
             k = attn.k_proj(h).view(slots, 1, self.kv_heads, self.head_dim).transpose(1, 2)
             v = attn.v_proj(h).view(slots, 1, self.kv_heads, self.head_dim)
-            q, k = apply_rotary_pos_emb(q, k, cos, sin)
+            q, k = self.kernels.rotary(q, k, cos, sin)
             flat = (-1, self.head_dim)
             # Indices are unique (one position per slot and head), so index_copy_ is deterministic even where torch's
             # deterministic mode would pick a slower implementation that a CUDA graph cannot capture.
@@ -293,21 +284,18 @@ class Engine:
                 o = self._bmm_attention(q, kc, vc, mask, attn.scaling)
             else:
                 o = F.scaled_dot_product_attention(q, kc, vc, attn_mask=mask, scale=attn.scaling)
-            x = x + attn.o_proj(o.reshape(slots, 1, self.heads * self.head_dim))
-            x = x + layer.mlp(layer.post_attention_layernorm(x))
-        logits = self.lm_head(self.norm(x))[:, 0]
+            x, h = self._mlp(li, x, attn.o_proj(o.reshape(slots, 1, self.heads * self.head_dim)))
+        logits = self.lm_head(h)[:, 0]
         self.logits[:slots].copy_(logits)
         self.next[:slots].copy_(logits.argmax(-1))
 
-    @staticmethod
-    def _bmm_attention(q: Any, k: Any, v: Any, mask: Any, scale: float) -> Any:
+    def _bmm_attention(self, q: Any, k: Any, v: Any, mask: Any, scale: float) -> Any:
         import torch
 
         s, h, g, d = q.shape
         length = k.shape[2]
         scores = torch.bmm(q.reshape(s * h, g, d), k.reshape(s * h, length, d).transpose(1, 2), out_dtype=torch.float32)
-        scores = scores.view(s, h, g, length).mul_(scale).masked_fill_(~mask, float("-inf"))
-        p = torch.softmax(scores, dim=-1).to(v.dtype)
+        p = self.kernels.masked_softmax(scores.view(s, h, g, length), mask, scale, v.dtype)
         return torch.bmm(p.view(s * h, g, length), v.reshape(s * h, length, d)).view(s, h, g, d)
 
     def _run_step(self, slots: int, length: int, stats: EngineStats) -> None:
@@ -368,10 +356,11 @@ class Engine:
         if n == 0:
             return Generation([], 0.0, 0)
         longest = max(len(p) for p in prompts)
-        cache_len = _round_up(longest + max_new_tokens, 64)
+        cache_len = round_up(longest + max_new_tokens, 64)
         prefill_tokens = max(self.prefill_tokens, longest)
         plan = self._allocate(n, cache_len, prefill_tokens)
-        stats = EngineStats(self.slots, cache_len, self.cuda_graphs, self.kv_per_token, self.weight_bytes, plan=plan)
+        stats = EngineStats(self.slots, cache_len, self.cuda_graphs, self.kv_per_token, self.weight_bytes, plan=plan,
+                            compiled=self.kernels.compiled, compile_seconds=self.kernels.compile_seconds)
         sizes = tail_widths(self.slots)
 
         queue = deque(sorted(range(n), key=lambda i: -len(prompts[i])))
@@ -394,7 +383,8 @@ class Engine:
         with torch.no_grad():
             while True:
                 free = [s for s in range(width) if seq[s] < 0]
-                if free and queue:
+                if free and queue and len(free) >= min(max(1, width // REFILL_SHARE), len(queue)):
+                    stats.refills += stats.prefill_tokens > 0
                     t0 = time.perf_counter()
                     take = [queue.popleft() for _ in range(min(len(free), len(queue)))]
                     i = 0
