@@ -1,8 +1,9 @@
 """Where one prefill forward and one decode step of the prediction engine spend their time, on a Qwen2.5-7B shape
 with random bf16 weights built on the GPU (no files, about a second): the engine's fused functions compiled vs eager,
 with torch's deterministic algorithms on and off; a CUDA kernel table (torch.profiler) for the compiled,
-deterministic case. Prefill: 39 prompts of 210 tokens (one PsyQA-like prefill group); decode: 256 slots and 128
-slots at 640 cached positions, each step replayed as the engine's CUDA graph.
+deterministic case; then the same with FlexAttention decode attention (``attention="flex"``). Prefill: 39 prompts
+of 210 tokens (one PsyQA-like prefill group); decode: 256 slots and 128 slots at 640 cached positions (slots at
+positions 300 to 639), each step replayed as the engine's CUDA graph.
 
 Needs: one CUDA GPU with about 40 GB free, CUBLAS_WORKSPACE_CONFIG=:4096:8 (deterministic cuBLAS).
 Run:   CUBLAS_WORKSPACE_CONFIG=:4096:8 python benchmarks/profile_decode_step.py
@@ -47,9 +48,9 @@ def top(fn, k=14):
     print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=k, max_name_column_width=60), flush=True)
 
 
-def measure(det: bool, compiled: bool) -> None:
+def measure(det: bool, compiled: bool, attention: str = "bmm") -> None:
     torch.use_deterministic_algorithms(det, warn_only=False)
-    eng = Engine(model, [151645], compiled=compiled)
+    eng = Engine(model, [151645], compiled=compiled, attention=attention)
     eng._allocate(256, 1280, 8192)
     stats = EngineStats(256, 1280, True, eng.kv_per_token, eng.weight_bytes)
     with torch.no_grad():
@@ -58,11 +59,12 @@ def measure(det: bool, compiled: bool) -> None:
         eng.tok.copy_(torch.randint(0, 150000, (256,)))
         step = timed(lambda: eng._run_step(256, 640, stats), 20)
         step128 = timed(lambda: eng._run_step(128, 640, stats), 20)
-    print(f"det={det} compiled={compiled}: prefill 39x210 {pre:.1f} ms ({39 * 210 / pre:.1f} k tok/s); "
+    print(f"det={det} compiled={compiled} attention={attention}: prefill 39x210 {pre:.1f} ms ({39 * 210 / pre:.1f} k tok/s); "
           f"decode step 256x640 {step:.2f} ms, 128x640 {step128:.2f} ms", flush=True)
-    if det and compiled:
+    if det and compiled:  # the kernel tables: the default engine, and each other attention
         with torch.no_grad():
-            top(lambda: eng._prefill(prompts, list(range(39))))
+            if attention == "bmm":
+                top(lambda: eng._prefill(prompts, list(range(39))))
             top(lambda: [eng._run_step(256, 640, stats) for _ in range(5)])
     eng._release()
 
@@ -70,3 +72,4 @@ def measure(det: bool, compiled: bool) -> None:
 for det in (True, False):
     for compiled in (True, False):
         measure(det, compiled)
+measure(True, True, "flex")  # each slot reads its cache to its own position (kernels.flex_decode)

@@ -166,14 +166,17 @@ def test_fused_functions_are_the_modules_arithmetic(model):
         assert torch.equal(mlp.down_proj(k.silu_mul(mlp.gate_proj(x), mlp.up_proj(x))), mlp(x))
 
 
-def test_compiled_functions_trace_whole_and_the_warm_up_leaves_nothing_to_compile(model):
+@pytest.mark.filterwarnings("ignore:.*flex_attention.*:UserWarning")
+@pytest.mark.parametrize("attention", ["sdpa", "flex"])
+def test_compiled_functions_trace_whole_and_the_warm_up_leaves_nothing_to_compile(model, attention):
     """torch.compile's tracing (Dynamo, fullgraph, dynamic shapes) with its eager backend: the fused functions trace
     without a graph break at every call site, the engine's warm-up traces them all, so no compilation happens inside
-    a timed run, and the answers are those of the uncompiled engine."""
+    a timed run, and the answers are those of the uncompiled engine (with SDPA, or FlexAttention whose block mask is
+    built inside the traced function)."""
     from torch._dynamo.utils import counters
 
     ps = prompts(20, seed=5)
-    eng = E.Engine(model, [STOP], max_slots=8, compiled=True, compile_backend="eager")
+    eng = E.Engine(model, [STOP], max_slots=8, compiled=True, compile_backend="eager", attention=attention)
     assert eng.kernels.compiled and eng.kernels.compile_seconds > 0
     graphs = counters["stats"]["unique_graphs"]
     gen = eng.generate(ps, 24)
@@ -197,3 +200,29 @@ def test_a_compile_failure_runs_eagerly_with_one_line(model, monkeypatch):
         "note: torch.compile of the engine's fused functions failed (Inductor: no working C++ compiler); running them "
         "eagerly"]
     assert eng.generate(ps, 10).tokens == alone(model, ps, 10)
+
+
+@pytest.mark.filterwarnings("ignore:.*flex_attention.*:UserWarning")
+def test_flex_decode_attention_reads_each_slot_to_its_own_position(model):
+    """kernels.flex_decode against attention written out (fp32): slots at positions inside, at the edge of and past
+    a 128-position block; then the engine with it gives the answers of its SDPA path."""
+    import torch
+
+    from qwen_recipes.models.kernels import flex_decode
+
+    gen = torch.Generator().manual_seed(7)
+    slots, heads, kv_heads, dim, length = 5, 8, 2, 16, 320
+    q = torch.randn(slots, heads, 1, dim, generator=gen)
+    k, v = torch.randn(2, slots, kv_heads, length, dim, generator=gen)
+    pos = torch.tensor([0, 5, 127, 128, 319])
+    scores = torch.einsum("skgd,skld->skgl", q.view(slots, kv_heads, heads // kv_heads, dim), k) * 0.25
+    visible = torch.arange(length)[None, :] <= pos[:, None]
+    scores = scores.masked_fill(~visible[:, None, None, :], float("-inf"))
+    expected = torch.einsum("skgl,skld->skgd", scores.softmax(-1), v).reshape(slots, heads, 1, dim)
+    assert torch.allclose(flex_decode(q, k, v, pos, 0.25), expected, atol=1e-5)
+
+    ps = prompts(12, seed=8)
+    flex = E.Engine(model, [STOP], max_slots=8, attention="flex").generate(ps, 24)
+    assert flex.tokens == E.Engine(model, [STOP], max_slots=8).generate(ps, 24).tokens
+    with pytest.raises(ValueError, match="attention must be one of bmm, sdpa, flex"):
+        E.Engine(model, [STOP], attention="paged")

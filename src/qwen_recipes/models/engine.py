@@ -49,6 +49,7 @@ PREFILL_TOKENS = 8192  # padded tokens per prefill forward: enough to fill the G
 # prefill rounds in the 7B PsyQA run of 2026-12-02 (16 of its 60 s in prefill); replaying that run's output lengths,
 # waiting for 16 free slots cut them to 46 for 1.4% more decode steps (the next run: 28 rounds).
 REFILL_SHARE = 16
+ATTENTION = ("bmm", "sdpa", "flex")  # decode attention: batched matmuls, SDPA with a mask, FlexAttention
 
 Observer = Callable[[list[int], Any], None]  # (sequence indices, their logits [n, vocab]) after every forward
 
@@ -109,7 +110,7 @@ class Engine:
 
     def __init__(self, model: Any, stop_ids: Sequence[int], *, cuda_graphs: bool | None = None,
                  memory_limit: int | None = None, max_slots: int = MAX_SLOTS, prefill_tokens: int = PREFILL_TOKENS,
-                 compiled: bool | None = None, compile_backend: str = "inductor",
+                 compiled: bool | None = None, compile_backend: str = "inductor", attention: str | None = None,
                  log: Callable[[str], None] = print) -> None:
         import torch
 
@@ -138,7 +139,10 @@ class Engine:
         self._cache: tuple[list[Any], list[Any]] | None = None
         # Decode attention: on a GPU two batched matmuls (scores in fp32) beat SDPA, whose cuDNN kernel for 7 query
         # rows took 4.2 ms per step at 256 slots x 768 positions on an H200 (2.7 TB/s); bmm's fp32 output is CUDA-only.
-        self.attention = "bmm" if self.device.type == "cuda" else "sdpa"
+        # "flex" (kernels.flex_decode, each slot reads to its own position) is a choice until measured on a GPU.
+        self.attention = attention or ("bmm" if self.device.type == "cuda" else "sdpa")
+        if self.attention not in ATTENTION:
+            raise ValueError(f"attention must be one of {', '.join(ATTENTION)}, got {self.attention!r}")
         # Fused elementwise functions, compiled where the step is a CUDA graph (kernels.py says why).
         self.kernels = Kernels(self.cuda_graphs if compiled is None else compiled, log=log, backend=compile_backend)
         self._warm()
@@ -278,12 +282,15 @@ class Engine:
             with _nondeterministic_ok():
                 keys[li].view(flat).index_copy_(0, rows, k.reshape(flat))
                 values[li].view(flat).index_copy_(0, rows, v.reshape(flat))
-            q = q.reshape(slots, self.kv_heads, self.group, self.head_dim)  # query heads of a kv head as query rows
             kc, vc = keys[li][:slots, :, :length], values[li][:slots, :, :length]
-            if self.attention == "bmm":
-                o = self._bmm_attention(q, kc, vc, mask, attn.scaling)
+            if self.attention == "flex":
+                o = self.kernels.flex_decode(q, kc, vc, pos, attn.scaling)
             else:
-                o = F.scaled_dot_product_attention(q, kc, vc, attn_mask=mask, scale=attn.scaling)
+                q = q.reshape(slots, self.kv_heads, self.group, self.head_dim)  # a kv head's query heads as query rows
+                if self.attention == "bmm":
+                    o = self._bmm_attention(q, kc, vc, mask, attn.scaling)
+                else:
+                    o = F.scaled_dot_product_attention(q, kc, vc, attn_mask=mask, scale=attn.scaling)
             x, h = self._mlp(li, x, attn.o_proj(o.reshape(slots, 1, self.heads * self.head_dim)))
         logits = self.lm_head(h)[:, 0]
         self.logits[:slots].copy_(logits)

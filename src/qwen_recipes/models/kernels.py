@@ -1,5 +1,6 @@
 """The engine's elementwise work as a few fused functions: residual add + RMSNorm, rotary embedding, the attention
-softmax, the SiLU gate of the MLP.
+softmax, the SiLU gate of the MLP; and a decode attention over each slot's own length (``flex_decode``, a choice of
+the engine's ``attention`` until a GPU measures it).
 
 Why: one 7B decode step replayed as a CUDA graph took 13.8 ms at 256 slots on an H200 (2026-12-02, ``torch.profiler``),
 against 4.2 ms for the bytes it must read; about 4.6 ms of it were some 600 small kernels. Qwen2's RMSNorm alone is
@@ -55,8 +56,36 @@ def silu_mul(gate: Any, up: Any) -> Any:
     return F.silu(gate) * up
 
 
+FLEX_BLOCK = 128  # FlexAttention's default sparse block: positions a slot reads beyond its own are under one block
+
+
+def flex_decode(q: Any, k: Any, v: Any, pos: Any, scale: float) -> Any:
+    """Decode attention in which each slot reads its cache only up to its own position: FlexAttention with a block
+    mask built from ``pos`` (whole blocks beyond a slot's position are skipped, the last one masked), one fused kernel
+    for scores, softmax and values, the query heads of a key/value head sharing its reads (``enable_gqa``).
+    ``q`` [slots, heads, 1, head_dim], ``k``/``v`` [slots, kv_heads, length, head_dim], ``pos`` [slots]. Why: the
+    engine's two batched matmuls read every slot up to the step's longest position, at 1.4-1.8 TB/s, and took 4.1 of
+    11.3 ms of a 7B step at 256 slots (``benchmarks/results/h200_decode_step_qwen2.5-7b.md``). Eager (CPU), this is
+    FlexAttention's unfused reference; it is fast only compiled."""
+    import torch
+    from torch.nn.attention.flex_attention import BlockMask, flex_attention
+
+    slots, length = k.shape[0], k.shape[2]
+    blocks = -(-length // FLEX_BLOCK)
+    count = (pos // FLEX_BLOCK + 1).to(torch.int32).view(slots, 1, 1)
+    index = torch.arange(blocks, dtype=torch.int32, device=k.device).view(1, 1, 1, blocks).expand(slots, 1, 1, blocks)
+
+    def visible(b: Any, h: Any, q_idx: Any, kv_idx: Any) -> Any:
+        return kv_idx <= pos[b]
+
+    mask = BlockMask.from_kv_blocks(count, index.contiguous(), BLOCK_SIZE=(FLEX_BLOCK, FLEX_BLOCK), mask_mod=visible,
+                                    seq_lengths=(1, length), compute_q_blocks=False)
+    return flex_attention(q, k, v, block_mask=mask, scale=scale, enable_gqa=True)
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {"rms_norm": rms_norm, "add_rms_norm": add_rms_norm, "rotary": rotary,
-                                            "masked_softmax": masked_softmax, "silu_mul": silu_mul}
+                                            "masked_softmax": masked_softmax, "silu_mul": silu_mul,
+                                            "flex_decode": flex_decode}
 
 
 class Kernels:
