@@ -11,6 +11,7 @@ Output: the timings and the kernel tables, on stdout (recorded in benchmarks/res
 """
 import argparse
 import time
+from collections.abc import Callable
 
 import torch
 from torch.profiler import ProfilerActivity, profile
@@ -31,7 +32,7 @@ print("built", round(time.perf_counter() - t0, 1), flush=True)
 prompts = [torch.randint(0, 150000, (210,)).tolist() for _ in range(39)]
 
 
-def timed(fn, n):
+def timed(fn: Callable[[], object], n: int) -> float:
     fn()
     torch.cuda.synchronize()
     t = time.perf_counter()
@@ -41,7 +42,7 @@ def timed(fn, n):
     return 1000 * (time.perf_counter() - t) / n
 
 
-def top(fn, k=14):
+def top(fn: Callable[[], object], k: int = 14) -> None:
     with profile(activities=[ProfilerActivity.CUDA]) as prof:
         fn()
         torch.cuda.synchronize()

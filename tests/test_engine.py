@@ -34,6 +34,15 @@ def prompts(n: int, seed: int = 0) -> list[list[int]]:
     return [torch.randint(3, 1500, (k,), generator=gen).tolist() for k in lengths]
 
 
+def long_prompts(n: int, seed: int) -> list[list[int]]:
+    """Prompts of 200 to 300 tokens: with 24 new tokens the cache is longer than the shortest attended length (256),
+    so decode steps read part of the cache (a view with the cache's strides) and, later, all of it."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    return [torch.randint(3, 1500, (k,), generator=gen).tolist() for k in torch.randint(200, 300, (n,), generator=gen)]
+
+
 def alone(model, ps: list[list[int]], max_new: int) -> list[list[int]]:
     """Each prompt on its own through model.generate: no padding, no neighbours."""
     return [bg.generate(model, [p], pad_token_id=0, stop_ids=[STOP], batch_size=1, max_new_tokens=max_new).tokens[0]
@@ -175,7 +184,7 @@ def test_compiled_functions_trace_whole_and_the_warm_up_leaves_nothing_to_compil
     built inside the traced function)."""
     from torch._dynamo.utils import counters
 
-    ps = prompts(20, seed=5)
+    ps = prompts(12, seed=5) + long_prompts(8, seed=5)
     eng = E.Engine(model, [STOP], max_slots=8, compiled=True, compile_backend="eager", attention=attention)
     assert eng.kernels.compiled and eng.kernels.compile_seconds > 0
     graphs = counters["stats"]["unique_graphs"]
@@ -208,7 +217,7 @@ def test_flex_decode_attention_reads_each_slot_to_its_own_position(model):
     a 128-position block; then the engine with it gives the answers of its SDPA path."""
     import torch
 
-    from qwen_recipes.models.kernels import flex_decode
+    from qwen_recipes.models.kernels import flex_block_mask, flex_decode
 
     gen = torch.Generator().manual_seed(7)
     slots, heads, kv_heads, dim, length = 5, 8, 2, 16, 320
@@ -220,8 +229,11 @@ def test_flex_decode_attention_reads_each_slot_to_its_own_position(model):
     scores = scores.masked_fill(~visible[:, None, None, :], float("-inf"))
     expected = torch.einsum("skgl,skld->skgd", scores.softmax(-1), v).reshape(slots, heads, 1, dim)
     assert torch.allclose(flex_decode(q, k, v, pos, 0.25), expected, atol=1e-5)
+    # The blocks the compiled kernel reads (eager FlexAttention applies only the per-position mask): a slot's own.
+    blocks = flex_block_mask(pos, length).to_dense()[:, 0, 0].tolist()
+    assert blocks == [[1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1]]
 
-    ps = prompts(12, seed=8)
+    ps = prompts(6, seed=8) + long_prompts(6, seed=8)
     flex = E.Engine(model, [STOP], max_slots=8, attention="flex").generate(ps, 24)
     assert flex.tokens == E.Engine(model, [STOP], max_slots=8).generate(ps, 24).tokens
     with pytest.raises(ValueError, match="attention must be one of bmm, sdpa, flex"):

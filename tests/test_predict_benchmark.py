@@ -93,16 +93,21 @@ def test_cpu_smoke_suite_end_to_end(tmp_path, tiny_model):
     suite_path.write_text(yaml.safe_dump(smoke))
     out = tmp_path / "out"
     state = out / "state.json"
-    stage = subprocess.Popen([sys.executable, "scripts/benchmark_predict.py", str(suite_path), "--out", str(out),
-                              "--stage", "do_predict"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             env={**os.environ, "HF_HUB_OFFLINE": "1"}, start_new_session=True)
-    while stage.poll() is None and not (state.exists() and json.loads(state.read_text())["rows"]):
-        time.sleep(0.2)
-    os.killpg(stage.pid, signal.SIGKILL)
-    stage.wait()
-    assert state.exists(), stage.stderr.read()[-3000:]
-    saved = json.loads(state.read_text())
-    assert [r["name"] for r in saved["rows"]] == ["psyqa-do_predict"], stage.stderr.read()[-3000:]
+    state.parent.mkdir(parents=True)
+    state.write_text('{"suite": null, "rows": [{"name": "from an earlier run"}], "project_rows": []}')
+    stderr = tmp_path / "stage.err"
+    with open(stderr, "w") as err:
+        stage = subprocess.Popen([sys.executable, "scripts/benchmark_predict.py", str(suite_path), "--out", str(out),
+                                  "--stage", "do_predict"], cwd=ROOT, stdout=err, stderr=subprocess.STDOUT,
+                                 env={**os.environ, "HF_HUB_OFFLINE": "1"}, start_new_session=True)
+        deadline = time.monotonic() + 900
+        while stage.poll() is None and time.monotonic() < deadline and "psyqa-do_predict" not in {
+                r["name"] for r in json.loads(state.read_text())["rows"]}:
+            time.sleep(0.2)
+        os.killpg(stage.pid, signal.SIGKILL)
+        stage.wait()
+    saved = json.loads(state.read_text())  # a full run starts from an empty state: the earlier run's row is gone
+    assert [r["name"] for r in saved["rows"]] == ["psyqa-do_predict"], stderr.read_text()[-3000:]
     assert [t["name"] for t in saved["suite"]["tasks"]] == ["psyqa"]
     for step in (["--stage", "do_predict", "--tasks", "mug_aid"], ["--stage", "project", "--tasks", "mug_aid"],
                  ["--stage", "project", "--tasks", "psyqa"]):
@@ -128,3 +133,19 @@ def test_cpu_smoke_suite_end_to_end(tmp_path, tiny_model):
     bad = run_script("scripts/benchmark_predict.py", str(suite_path), "--out", str(out), "--stage", "project",
                      "--tasks", "nope")
     assert bad.returncode == 2 and "nope" in bad.stdout + bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_full_do_predict_stage_starts_from_an_empty_state(tmp_path, monkeypatch):
+    """Stopped before its first task is saved, a full run leaves no earlier run's rows for a later --stage project."""
+    suite = ps.load_suite(ROOT / "benchmarks/cpu_tiny_predict_smoke.yaml")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "state.json").write_text('{"suite": null, "rows": [{"name": "from an earlier run"}], "project_rows": []}')
+
+    def stopped(*_args, **_kwargs):
+        raise KeyboardInterrupt  # what a time limit does to the stage before its first task ends
+
+    monkeypatch.setattr(ps, "_stage_do_predict", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        ps.run_suite(suite, out, log=lambda _: None, stages=("do_predict",))
+    assert json.loads((out / "state.json").read_text()) == {"suite": None, "rows": [], "project_rows": []}

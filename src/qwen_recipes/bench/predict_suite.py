@@ -277,6 +277,8 @@ def run_suite(suite: dict[str, Any], out: Path, log: Callable[[str], None] = pri
         raise DataError(f"no task {', '.join(unknown)} in the suite (it has {', '.join(names)})", field="--tasks")
     state_path = out / "state.json"
     state = read_json(state_path) if state_path.exists() and tasks else {"suite": None, "rows": [], "project_rows": []}
+    if "do_predict" in stages and not tasks:
+        write_json(state_path, state)  # a full run stopped before its first task must not leave an earlier run's state
     if "do_predict" in stages:
         part = {**suite, "tasks": [t for t in suite["tasks"] if t["name"] in chosen]}
         earlier = {t["name"]: t for t in (state["suite"] or {}).get("tasks", []) if t["name"] not in chosen}

@@ -109,7 +109,7 @@ def run(plan_path: str) -> None:
     import torch
 
     from qwen_recipes.eval import prediction as bg
-    from qwen_recipes.models.engine import Engine
+    from qwen_recipes.models.engine import Engine, weight_bytes_per_step
 
     plan = read_json(plan_path)
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -138,7 +138,7 @@ def run(plan_path: str) -> None:
             prompts, labels = [p for p, _ in encoded], [lab for _, lab in encoded]
             stops = bg.stop_token_ids(tokenizer, template)
             max_new = settings.max_new_tokens
-            weight_bytes = Engine(model, stops).weight_bytes
+            weight_bytes = weight_bytes_per_step(model)
             kind = "merged" if merge else "4bit"
             if not merge and task.get("old_path", True):
                 _peak_reset()

@@ -40,14 +40,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from qwen_recipes.errors import DataError
 from qwen_recipes.models.architectures import Shape
 from qwen_recipes.models.kernels import Kernels
 from qwen_recipes.models.slots import MAX_SLOTS, free_memory, kv_bytes_per_token, length_bucket, plan_slots, round_up, tail_widths
 
 PREFILL_TOKENS = 8192  # padded tokens per prefill forward: enough to fill the GPU, small enough for its activations
-# Refill waits until 1/16 of the slots are free (or the queue is shorter): refilling slots as they freed took 372
-# prefill rounds in the 7B PsyQA run of 2026-12-02 (16 of its 60 s in prefill); replaying that run's output lengths,
-# waiting for 16 free slots cut them to 46 for 1.4% more decode steps (the next run: 28 rounds).
+# Refill waits until 1/16 of the slots are free (or the queue is shorter). Replaying the output lengths of the 7B
+# PsyQA run of 2026-12-02 (16 of its 60 s in prefill): refilling at every free slot takes 372 prefill forwards,
+# waiting for 16 free slots 46, for 1.4% more decode steps; the next run counted 28 refill rounds.
 REFILL_SHARE = 16
 ATTENTION = ("bmm", "sdpa", "flex")  # decode attention: batched matmuls, SDPA with a mask, FlexAttention
 
@@ -91,6 +92,16 @@ class Generation:
     stats: EngineStats | None = None
 
 
+def weight_bytes_per_step(model: Any) -> int:
+    """Bytes of weights one decode step streams: every parameter but the embedding table (a step reads one row of
+    it), unless ``lm_head`` shares it."""
+    embed, _, _, _, lm_head, _ = decoder_parts(model)
+    embed_bytes = embed.weight.numel() * embed.weight.element_size()
+    tied = lm_head.weight.data_ptr() == embed.weight.data_ptr()
+    total = sum(p.numel() * p.element_size() for p in model.parameters())
+    return total - (0 if tied else embed_bytes)
+
+
 def decoder_parts(model: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
     """(embed_tokens, layers, norm, rotary_emb, lm_head, config) of a Qwen2ForCausalLM, bare or under a PeftModel."""
     from peft import PeftModel
@@ -130,10 +141,7 @@ class Engine:
         self.memory_limit, self.max_slots, self.prefill_tokens, self.log = memory_limit, max_slots, prefill_tokens, log
         self.element_size = torch.tensor([], dtype=self.dtype).element_size()
         self.kv_per_token = kv_bytes_per_token(cfg, self.element_size)
-        embed_bytes = self.embed.weight.numel() * self.embed.weight.element_size()
-        tied = self.lm_head.weight.data_ptr() == self.embed.weight.data_ptr()
-        total = sum(p.numel() * p.element_size() for p in model.parameters())
-        self.weight_bytes = total - (0 if tied else embed_bytes)
+        self.weight_bytes = weight_bytes_per_step(model)
         self._graphs: dict[tuple[int, int], Any] = {}
         self._pool = None
         self._cache: tuple[list[Any], list[Any]] | None = None
@@ -190,10 +198,11 @@ class Engine:
 
     def _warm(self) -> None:
         """Compile the fused functions at their own call sites before anything is timed. Dynamo compiles a function
-        again for a size of one (one prompt, one position, one slot) and, by default, when sizes that were equal at the
-        first call differ later; in the first PsyQA run with compiled functions (2026-12-02) prefill took 14.4 of
-        45 s, about 3x what its forwards take warm. So every (one, many) x (one, many) case of the (prompts or slots,
-        positions) dimensions is traced here, with duck sizing off."""
+        again for a size of one (one prompt, one position, one slot), for a cache view shorter than the cache (other
+        strides) and, by default, when sizes that were equal at the first call differ later; in the first PsyQA run
+        with compiled functions (2026-12-02) prefill took 14.4 of 45 s, about 3x what its forwards take warm. So every
+        (one, many) x (one, many) case of the (prompts or slots, positions) dimensions, and decode steps over part of
+        the cache and all of it, are traced here, with duck sizing off."""
         import torch
         from torch.fx.experimental import _config as fx_config
 
@@ -201,14 +210,20 @@ class Engine:
             return
         t0 = time.perf_counter()
         try:
-            self._allocate(3, 64, 64)
+            self._allocate(3, 320, 64)
             with torch.no_grad(), fx_config.patch(use_duck_shape=False):
                 for group in ([[1, 2, 3], [4, 5]], [[1, 2, 3]], [[1], [2]], [[1]]):
                     self._prefill(group, list(range(len(group))))
                 for slots in (1, 2):
-                    self._step(slots, 64)
+                    for length in (256, 320):
+                        self._step(slots, length)
+        except (DataError, torch.OutOfMemoryError):
+            raise  # not a compiler's failure: the caller says what to change
         except Exception as err:  # noqa: BLE001 - Inductor raises many kinds; eager is always right
             self.kernels.disable(str(err))
+            if self.attention == "flex" and self.device.type == "cuda":
+                self.log("note: decode attention back to batched matmuls (FlexAttention is slow uncompiled)")
+                self.attention = "bmm"
         finally:
             self._release()
         self.kernels.compile_seconds = time.perf_counter() - t0
@@ -250,7 +265,7 @@ class Engine:
 
     def _mlp(self, li: int, x: Any, attention: Any) -> tuple[Any, Any]:
         """Layer ``li`` after its attention: the residual stream and the normed input of the next layer (or of
-        ``lm_head``), as ``x = x + mlp(norm(x + attention))`` with each residual add fused into the norm after it."""
+        ``lm_head``): ``x += attention; x += mlp(norm(x))``, each residual add fused into the norm after it."""
         layer, k = self.layers[li], self.kernels
         x, h = k.add_rms_norm(x, attention, layer.post_attention_layernorm.weight, self.eps)
         mlp = layer.mlp
@@ -297,6 +312,7 @@ class Engine:
         self.next[:slots].copy_(logits.argmax(-1))
 
     def _bmm_attention(self, q: Any, k: Any, v: Any, mask: Any, scale: float) -> Any:
+        """Decode attention as two batched matmuls (a kv head's query heads are the rows) and the fused softmax."""
         import torch
 
         s, h, g, d = q.shape
@@ -306,6 +322,7 @@ class Engine:
         return torch.bmm(p.view(s * h, g, length), v.reshape(s * h, length, d)).view(s, h, g, d)
 
     def _run_step(self, slots: int, length: int, stats: EngineStats) -> None:
+        """One decode step: the captured graph of (slots, length), captured on first use; eager without graphs."""
         import torch
 
         if not self.cuda_graphs:

@@ -54,6 +54,7 @@ def free_memory(device: Any, limit: int | None = None) -> int:
 
 
 def round_up(n: int, k: int) -> int:
+    """``n`` up to a multiple of ``k`` (cache lengths in multiples of 64 keep the graphs and GEMMs few and aligned)."""
     return -(-n // k) * k
 
 
