@@ -17,12 +17,11 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 from transformers import Qwen2Config, Qwen2ForCausalLM
 
+from qwen_recipes.models.architectures import SHAPES
 from qwen_recipes.models.engine import Engine, EngineStats
 
 argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
-cfg = Qwen2Config(hidden_size=3584, intermediate_size=18944, num_hidden_layers=28, num_attention_heads=28,
-                  num_key_value_heads=4, vocab_size=152064, max_position_embeddings=32768, rms_norm_eps=1e-6,
-                  rope_theta=1e6, tie_word_embeddings=False)
+cfg = Qwen2Config(**SHAPES["qwen2.5-7b"])  # the published shape, as every benchmark builds it
 t0 = time.perf_counter()
 with torch.device("cuda"):
     torch.set_default_dtype(torch.bfloat16)
