@@ -3,7 +3,8 @@ with random bf16 weights built on the GPU (no files, about a second): the engine
 with torch's deterministic algorithms on and off; a CUDA kernel table (torch.profiler) for the compiled,
 deterministic case; then the same with FlexAttention decode attention (``attention="flex"``). Prefill: 39 prompts
 of 210 tokens (one PsyQA-like prefill group); decode: 256 slots and 128 slots at 640 cached positions (slots at
-positions 300 to 639), each step replayed as the engine's CUDA graph.
+positions 300 to 639), and 256 slots in a 1,280-position view at positions 100 to 1,279 (as in a PsyQA run, where
+the longest slot sets the view), each step replayed as the engine's CUDA graph.
 
 Needs: one CUDA GPU with about 40 GB free, CUBLAS_WORKSPACE_CONFIG=:4096:8 (deterministic cuBLAS).
 Run:   CUBLAS_WORKSPACE_CONFIG=:4096:8 python benchmarks/profile_decode_step.py
@@ -59,8 +60,12 @@ def measure(det: bool, compiled: bool, attention: str = "bmm") -> None:
         eng.tok.copy_(torch.randint(0, 150000, (256,)))
         step = timed(lambda: eng._run_step(256, 640, stats), 20)
         step128 = timed(lambda: eng._run_step(128, 640, stats), 20)
+        # As inside a PsyQA run: the step's view is as long as its longest slot, most slots are far shorter.
+        eng.pos.copy_(torch.randint(100, 1280, (256,)))
+        mixed = timed(lambda: eng._run_step(256, 1280, stats), 20)
     print(f"det={det} compiled={compiled} attention={attention}: prefill 39x210 {pre:.1f} ms ({39 * 210 / pre:.1f} k tok/s); "
-          f"decode step 256x640 {step:.2f} ms, 128x640 {step128:.2f} ms", flush=True)
+          f"decode step 256x640 {step:.2f} ms, 128x640 {step128:.2f} ms, 256x1280 (positions 100-1279) {mixed:.2f} ms",
+          flush=True)
     if det and compiled:  # the kernel tables: the default engine, and each other attention
         with torch.no_grad():
             if attention == "bmm":

@@ -76,6 +76,11 @@ def test_suite_is_checked_before_any_work(tmp_path):
                    " baseline_examples: 1, engine_examples: 2}\n")
     with pytest.raises(FileNotFoundError, match="nope.yaml not found"):
         ps.load_suite(bad)
+    bad.write_text("tasks:\n  - {name: a, task: psyqa, config: configs/predict/tiny_qlora_psyqa.yaml,"
+                   " input: dataset/samples/psyqa/PsyQA_sample.json, baseline_examples: 1, engine_examples: 2,"
+                   " attention_variants: [flash]}\n")
+    with pytest.raises(ValueError, match="`attention_variants` must be among bmm, sdpa, flex, got \\['flash'\\]"):
+        ps.load_suite(bad)
 
 
 @pytest.mark.slow
@@ -118,7 +123,7 @@ def test_cpu_smoke_suite_end_to_end(tmp_path, tiny_model):
     result = json.loads((out / "results.json").read_text())
     rows = {r["name"]: r for r in result["rows"]}
     assert set(rows) == {"psyqa-do_predict", "psyqa-generate", "psyqa-engine-4bit-baseline-rows", "psyqa-engine-4bit",
-                         "psyqa-engine-4bit-rerun", "psyqa-engine-merged", "mug_aid-do_predict",
+                         "psyqa-engine-4bit-rerun", "psyqa-engine-merged", "psyqa-engine-merged-flex", "mug_aid-do_predict",
                          "mug_aid-engine-4bit-baseline-rows", "mug_aid-engine-4bit", "mug_aid-engine-merged"}
     for r in rows.values():
         assert r["examples_per_second"] > 0 and r["speedup_vs_do_predict"] > 0 and "percent_of_decode_ceiling" in r
@@ -126,6 +131,7 @@ def test_cpu_smoke_suite_end_to_end(tmp_path, tiny_model):
     assert rows["psyqa-engine-merged"]["examples"] == 16 and rows["mug_aid-engine-merged"]["examples"] == 4
     assert rows["psyqa-engine-4bit-rerun"]["identical_vs_first_run"] == "12/12"
     assert rows["psyqa-engine-merged"]["identical_vs_4bit"].endswith("/12")
+    assert rows["psyqa-engine-merged-flex"]["identical_vs_engine_merged"] == "16/16"  # the same attention, fused
     assert rows["psyqa-generate"]["identical_vs_do_predict"].endswith("/4")
     calibration = result["tasks"][0]["calibration"]
     assert calibration["stop_scale"] >= 1.0 and calibration["reference_lengths"]["n"] == 16

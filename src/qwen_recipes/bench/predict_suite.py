@@ -4,7 +4,8 @@ was (``model.generate`` in sorted batches), and the engine (4-bit + adapter, and
 A suite (``benchmarks/*predict*.yaml``) lists tasks: a shipped predict config, the raw input (the first path that
 exists: real data in ``../shared/real-data``, else the project's samples), and how many examples the slow paths
 (``baseline_examples``), the engine's 4-bit path (``engine_examples``) and its merged path (``merged_examples``,
-default ``engine_examples``: more prompts than slots, so that refill, not the tail, sets the pace) get; an optional
+default ``engine_examples``: more prompts than slots, so that refill, not the tail, sets the pace) get;
+``attention_variants`` runs the merged path again with other decode attentions of the engine; an optional
 ``model:`` replaces the configs' ``model_name_or_path`` (a local folder or a published name whose shape is built
 with random weights). ``tasks=[...]`` in ``run_suite`` runs some tasks and keeps the others' earlier rows, for
 machines that limit one command's time. One run:
@@ -44,6 +45,7 @@ from qwen_recipes.bench.suite import MODEL_CACHE, first_existing, model_for, tok
 from qwen_recipes.cli import tool
 from qwen_recipes.errors import DataError
 from qwen_recipes.io import read_json, read_jsonl, write_json, write_text
+from qwen_recipes.models.engine import ATTENTION
 from qwen_recipes.tasks import get_task
 
 DEFAULTS = {"peak_bandwidth_tb_s": 4.8, "full_determinism": True, "calibration_prompts": 64,
@@ -71,6 +73,10 @@ def load_suite(path: str | Path) -> dict[str, Any]:
         for key in ("baseline_examples", "engine_examples", "merged_examples"):
             if key in task and (not isinstance(task[key], int) or task[key] < 1):
                 raise ValueError(f"{path}: task {task['name']!r}: `{key}` must be a positive whole number")
+        bad = [a for a in task.get("attention_variants") or [] if a not in ATTENTION]
+        if bad:
+            raise ValueError(f"{path}: task {task['name']!r}: `attention_variants` must be among {', '.join(ATTENTION)}, "
+                             f"got {bad}")
         task["seed"] = i - 1  # the adapter's seed: the task's place in the suite, also when run alone (--tasks)
         models.add(configs.load(task["config"])["model_name_or_path"])
     if suite.get("model"):
@@ -255,7 +261,8 @@ def finish_rows(rows: list[dict[str, Any]], suite: dict[str, Any], kv_per_token:
                  f"{t}-generate": [("vs_do_predict", f"{t}-do_predict")],
                  f"{t}-engine-4bit-rerun": [("vs_first_run", f"{t}-engine-4bit")],
                  f"{t}-engine-merged": [("vs_4bit", f"{t}-engine-4bit")],
-                 f"{t}-transformers-continuous-batching": [("vs_engine_merged", f"{t}-engine-merged")]}
+                 f"{t}-transformers-continuous-batching": [("vs_engine_merged", f"{t}-engine-merged")],
+                 **{f"{t}-engine-merged-{a}": [("vs_engine_merged", f"{t}-engine-merged")] for a in ATTENTION}}
         for label, other in pairs.get(r["name"], []):
             r[f"identical_{label}"] = _agree(r, by_name.get(other))
     return rows
@@ -345,7 +352,8 @@ def _stage_project(suite: dict[str, Any], out: Path, log: Callable[[str], None])
                        "merged_examples": int(t.get("merged_examples") or t["engine_examples"]),
                        "memory_cap_gib": t.get("memory_cap_gib"),
                        "library_baseline": t.get("library_baseline"), "old_path": t.get("old_path", True),
-                       "rerun": bool(t.get("rerun"))} for t in suite["tasks"]]}
+                       "rerun": bool(t.get("rerun")), "attention_variants": list(t.get("attention_variants") or [])}
+                      for t in suite["tasks"]]}
     plan_path = write_json(out / "worker_plan.json", plan)
     log("running the project's paths (one worker process)")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}

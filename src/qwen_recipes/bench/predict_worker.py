@@ -9,6 +9,7 @@
   twice (speed, and agreement with itself); optionally once more under a GPU memory cap (``memory_cap_gib``);
 * dequantized base with the adapter merged: the engine on the first ``merged_examples`` prompts (speed; agreement
   with the 4-bit path on the prompts both ran);
+  with ``attention_variants: [flex, ...]``, the merged engine again with each other decode attention;
   with ``library_baseline: N``, transformers' own continuous batching (``generate_batch`` with CUDA graphs) on the
   first N prompts too.
 
@@ -162,6 +163,13 @@ def run(plan_path: str) -> None:
                                        tokenizer, prompts,
                                        labels, gen, gen.stats.slots, weight_bytes))
                 log(f"engine {kind}{suffix}: {len(prompts)} examples in {gen.seconds:.1f} s, {gen.stats.slots} slots")
+            for attention in (task.get("attention_variants") or []) if merge else ():
+                _peak_reset()
+                gen = Engine(model, stops, attention=attention, log=log).generate(prompts, max_new)
+                results.append(_record(out, f"{name}-engine-merged-{attention}", name,
+                                       f"engine, merged, {attention} decode attention", tokenizer, prompts, labels, gen,
+                                       gen.stats.slots, weight_bytes, {"attention": attention}))
+                log(f"engine merged, {attention} attention: {len(prompts)} examples in {gen.seconds:.1f} s")
             cap = task.get("memory_cap_gib")
             if cap and not merge and device == "cuda":
                 _peak_reset()
