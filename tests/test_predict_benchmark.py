@@ -155,3 +155,9 @@ def test_a_full_do_predict_stage_starts_from_an_empty_state(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         ps.run_suite(suite, out, log=lambda _: None, stages=("do_predict",))
     assert json.loads((out / "state.json").read_text()) == {"suite": None, "rows": [], "project_rows": []}
+    # Then the project half says what to run first (seen on the H200, 2026-12-02: a TypeError traceback before).
+    suite_path = ROOT / "benchmarks/cpu_tiny_predict_smoke.yaml"
+    for tasks in ((), ("--tasks", "psyqa")):
+        proc = run_script("scripts/benchmark_predict.py", str(suite_path), "--out", str(out), "--stage", "project", *tasks)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "no do_predict stage" in proc.stdout and "state.json" in proc.stdout and "Traceback" not in proc.stderr

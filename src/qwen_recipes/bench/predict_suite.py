@@ -308,6 +308,9 @@ def run_suite(suite: dict[str, Any], out: Path, log: Callable[[str], None] = pri
         return state["rows"]
     if state["suite"] is None:
         state = read_json(state_path, hint="run the do_predict stage first")
+    if state.get("suite") is None:  # a do_predict stage stopped before its first task was saved
+        raise DataError(f"{state_path}: no do_predict stage has finished a task", field="suite",
+                        hint="run --stage do_predict first (--tasks runs some of them)")
     missing = [n for n in chosen if n not in {t["name"] for t in state["suite"]["tasks"]}]
     if missing:
         raise DataError(f"{state_path}: no do_predict stage for {', '.join(missing)}", field="--tasks",

@@ -4,7 +4,7 @@ Why not ``model.generate``: its eager decode step is bound by kernel launches (1
 where the weights take 3.2 ms to stream), and a batch waits for its longest member. Why not transformers' static cache
 with a compiled step: one write position for the whole batch, so a finished row cannot take the next prompt. Why not
 transformers' continuous batching (``generate_batch``): eager, it gave 209 / 541 generated tokens/s on an H200 for a
-7B at 32 / 128 sequences (measured 2026-12-01, before this engine), against 9,079 for this engine on PsyQA
+7B at 32 / 128 sequences (measured 2026-12-01, before this engine), against 12,705 for this engine on PsyQA
 (``benchmarks/results/h200_predict_qwen2.5-7b.md``); its CUDA-graph mode is a row of the 1.5B prediction suite,
 which has not run yet.
 
@@ -147,7 +147,7 @@ class Engine:
         self._cache: tuple[list[Any], list[Any]] | None = None
         # Decode attention: on a GPU two batched matmuls (scores in fp32) beat SDPA, whose cuDNN kernel for 7 query
         # rows took 4.2 ms per step at 256 slots x 768 positions on an H200 (2.7 TB/s); bmm's fp32 output is CUDA-only.
-        # "flex" (kernels.flex_decode, each slot reads to its own position) is a choice until measured on a GPU.
+        # "flex" (kernels.flex_decode, each slot reads to its own position) measured 3.9x slower (kernels.py says why).
         self.attention = attention or ("bmm" if self.device.type == "cuda" else "sdpa")
         if self.attention not in ATTENTION:
             raise ValueError(f"attention must be one of {', '.join(ATTENTION)}, got {self.attention!r}")
