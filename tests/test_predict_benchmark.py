@@ -161,3 +161,18 @@ def test_a_full_do_predict_stage_starts_from_an_empty_state(tmp_path, monkeypatc
         proc = run_script("scripts/benchmark_predict.py", str(suite_path), "--out", str(out), "--stage", "project", *tasks)
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert "no do_predict stage" in proc.stdout and "state.json" in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_recorded_prediction_results_match_the_harness():
+    """Each recorded suite result names the issue's two headline figures on every measured row, and its .md is what
+    ``predict_suite.markdown`` writes from its .json (a hand-edited table would differ)."""
+    recorded = [p for p in sorted((ROOT / "benchmarks/results").glob("*predict*.json"))
+                if "suite" in json.loads(p.read_text())]
+    assert recorded, "no recorded prediction suite results"
+    for path in recorded:
+        result = json.loads(path.read_text())
+        measured = [r for r in result["rows"] if r.get("examples_per_second")]
+        assert measured, path
+        for r in measured:
+            assert r["speedup_vs_do_predict"] > 0 and r["percent_of_decode_ceiling"] > 0, (path.name, r["name"])
+        assert path.with_suffix(".md").read_text() == ps.markdown(result), path
