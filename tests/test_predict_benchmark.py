@@ -131,7 +131,7 @@ def test_cpu_smoke_suite_end_to_end(tmp_path, tiny_model):
     assert rows["psyqa-engine-merged"]["examples"] == 16 and rows["mug_aid-engine-merged"]["examples"] == 4
     assert rows["psyqa-engine-4bit-rerun"]["identical_vs_first_run"] == "12/12"
     assert rows["psyqa-engine-merged"]["identical_vs_4bit"].endswith("/12")
-    assert rows["psyqa-engine-merged-flex"]["identical_vs_engine_merged"] == "16/16"  # the same attention, fused
+    assert rows["psyqa-engine-merged-flex"]["identical_vs_engine_merged"] == "16/16"  # the same attention, another kernel
     assert rows["psyqa-generate"]["identical_vs_do_predict"].endswith("/4")
     calibration = result["tasks"][0]["calibration"]
     assert calibration["stop_scale"] >= 1.0 and calibration["reference_lengths"]["n"] == 16
